@@ -1,0 +1,3 @@
+module github.com/sidequeue/sidequeue
+
+go 1.26

@@ -1,0 +1,306 @@
+package diskqueue
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Queue is an append-only log of records in a directory: numbered segment
+// files and a small metadata file. Any number of goroutines may Put; reads
+// are in order and meant for one consumer at a time.
+//
+// Locks, always taken in this order: syncMu (one fsync at a time), rmu (the
+// reader's state), mu (the writer's state).
+type Queue struct {
+	opts  Options
+	fs    fileSystem
+	files files
+
+	syncMu    sync.Mutex
+	syncedSeq uint64 // every write up to this sequence number is fsynced
+	persisted meta   // what the metadata file says
+	oldest    int64  // the lowest segment number that may still exist on disk
+
+	rmu sync.Mutex
+	r   reader
+
+	mu        sync.Mutex
+	closed    bool
+	failed    error // a failed fsync: nothing written since can be promised
+	wfile     file
+	write     position
+	writeSeq  uint64 // writes so far, numbering each Put for group commit
+	diskBytes int64
+	scratch   []byte
+
+	depth        atomic.Int64
+	unsynced     atomic.Int64 // writes and reads since the last sync
+	damagedRuns  atomic.Int64
+	damagedBytes atomic.Int64
+
+	dataReady chan struct{} // a token whenever a record is written
+	syncNow   chan struct{}
+	exit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Stats is a snapshot of a queue's counters.
+type Stats struct {
+	Depth int64 // records stored and not yet read
+	// DamagedRecords counts runs of bytes skipped because they held no intact
+	// record (bit rot, a torn write); DamagedBytes is their total size.
+	DamagedRecords int64
+	DamagedBytes   int64
+	DiskBytes      int64 // bytes of segment files on disk
+}
+
+// Open opens the queue called name in dir, creating it if need be, and
+// recovers from whatever a crash left behind: every intact record is kept.
+func Open(dir, name string, opts Options) (*Queue, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if opts.fs == nil {
+		opts.fs = osFS{}
+	}
+	q := &Queue{
+		opts:      opts,
+		fs:        opts.fs,
+		files:     files{dir: dir, name: name},
+		dataReady: make(chan struct{}, 1),
+		syncNow:   make(chan struct{}, 1),
+		exit:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	if err := q.recover(); err != nil {
+		return nil, fmt.Errorf("diskqueue: open %s in %s: %w", name, dir, err)
+	}
+	go q.syncLoop()
+	return q, nil
+}
+
+// Put appends a record. With the durable policy (SyncEvery 1) it returns
+// only once the record is fsynced.
+func (q *Queue) Put(payload []byte) error {
+	if len(payload) > q.opts.MaxRecordSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), q.opts.MaxRecordSize)
+	}
+	size := recordSize(len(payload))
+	q.mu.Lock()
+	if err := q.writable(size); err != nil {
+		q.mu.Unlock()
+		return err
+	}
+	if err := q.appendLocked(payload, size); err != nil {
+		q.mu.Unlock()
+		return err
+	}
+	q.writeSeq++
+	seq := q.writeSeq
+	// Counted under mu so that a reader that has caught up with this
+	// record never sees it uncounted.
+	q.depth.Add(1)
+	q.mu.Unlock()
+
+	syncDue := q.unsynced.Add(1) >= q.opts.SyncEvery
+	signal(q.dataReady)
+	if q.opts.durable() {
+		return q.syncUpTo(seq)
+	}
+	if syncDue {
+		signal(q.syncNow)
+	}
+	return nil
+}
+
+func (q *Queue) writable(size int64) error {
+	switch {
+	case q.closed:
+		return ErrClosed
+	case q.failed != nil:
+		return q.failed
+	case q.opts.MaxDiskBytes > 0 && q.diskBytes+size > q.opts.MaxDiskBytes:
+		return fmt.Errorf("%w: %d of %d bytes used, record needs %d", ErrDiskFull,
+			q.diskBytes, q.opts.MaxDiskBytes, size)
+	}
+	return nil
+}
+
+// appendLocked writes one framed record to the current segment, starting
+// the next segment first if the record would not fit.
+func (q *Queue) appendLocked(payload []byte, size int64) error {
+	if q.write.off > 0 && q.write.off+size > q.opts.MaxBytesPerFile {
+		if err := q.rollLocked(); err != nil {
+			return err
+		}
+	}
+	q.scratch = appendRecord(q.scratch[:0], payload)
+	if _, err := q.wfile.Write(q.scratch); err != nil {
+		// A short write leaves a partial record: cut it off so the next
+		// record starts where readers expect it.
+		if terr := q.wfile.Truncate(q.write.off); terr != nil {
+			q.failed = fmt.Errorf("diskqueue: write failed (%v) and truncating after it failed: %w", err, terr)
+		}
+		return fmt.Errorf("diskqueue: write %s: %w", q.files.segment(q.write.seg), err)
+	}
+	q.write.off += size
+	q.diskBytes += size
+	return nil
+}
+
+// rollLocked fsyncs and closes the current segment and starts the next.
+// The fsync here is what lets a group commit that raced with the roll trust
+// the closed segment.
+func (q *Queue) rollLocked() error {
+	next, err := q.createSegment(q.write.seg + 1)
+	if err != nil {
+		return err
+	}
+	if err := q.wfile.Sync(); err != nil {
+		q.failed = fmt.Errorf("diskqueue: fsync %s: %w", q.files.segment(q.write.seg), err)
+		next.Close()
+		return q.failed
+	}
+	q.wfile.Close()
+	q.wfile = next
+	q.write = position{seg: q.write.seg + 1}
+	return nil
+}
+
+func (q *Queue) createSegment(n int64) (file, error) {
+	path := q.files.segment(n)
+	f, err := q.fs.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("diskqueue: create segment: %w", err)
+	}
+	if err := q.fs.SyncDir(q.files.dir); err != nil {
+		f.Close()
+		q.fs.Remove(path)
+		return nil, fmt.Errorf("diskqueue: fsync directory %s: %w", q.files.dir, err)
+	}
+	return f, nil
+}
+
+// Depth is the number of records stored and not yet read.
+func (q *Queue) Depth() int64 { return max(0, q.depth.Load()) }
+
+// Stats returns the queue's counters.
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	disk := q.diskBytes
+	q.mu.Unlock()
+	return Stats{
+		Depth:          q.Depth(),
+		DamagedRecords: q.damagedRuns.Load(),
+		DamagedBytes:   q.damagedBytes.Load(),
+		DiskBytes:      disk,
+	}
+}
+
+// Close syncs everything, persists the read position and closes the files.
+func (q *Queue) Close() error {
+	q.closeOnce.Do(func() {
+		close(q.exit)
+		<-q.done
+		q.closeErr = q.sync()
+		q.syncMu.Lock()
+		q.rmu.Lock()
+		q.mu.Lock()
+		q.closed = true
+		q.r.close()
+		if err := q.wfile.Close(); q.closeErr == nil {
+			q.closeErr = err
+		}
+		q.mu.Unlock()
+		q.rmu.Unlock()
+		q.syncMu.Unlock()
+	})
+	return q.closeErr
+}
+
+// Delete closes the queue and removes its files.
+func (q *Queue) Delete() error {
+	err := q.Close()
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	return errors.Join(err, q.removeFiles())
+}
+
+func (q *Queue) removeFiles() error {
+	nums, err := q.files.segments()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nums {
+		errs = append(errs, ignoreNotExist(q.fs.Remove(q.files.segment(n))))
+	}
+	errs = append(errs, ignoreNotExist(q.fs.Remove(q.files.meta())))
+	return errors.Join(errs...)
+}
+
+// Empty drops every stored record; the queue stays open.
+func (q *Queue) Empty() error {
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	q.rmu.Lock()
+	defer q.rmu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	next, err := q.createSegment(q.write.seg + 1)
+	if err != nil {
+		return err
+	}
+	q.wfile.Close()
+	q.r.close()
+	q.wfile = next
+	q.write = position{seg: q.write.seg + 1}
+	q.r.pos = q.write
+	q.depth.Store(0)
+	q.diskBytes = 0
+	q.syncedSeq = q.writeSeq
+	m := meta{read: q.r.pos, write: q.write}
+	if err := q.files.writeMeta(q.fs, m); err != nil {
+		return err
+	}
+	q.persisted = m
+	_, err = q.removeSegmentsBelow(q.write.seg)
+	return err
+}
+
+// removeSegmentsBelow deletes fully read segments and returns the bytes it
+// freed. Called only once the metadata no longer points into them.
+func (q *Queue) removeSegmentsBelow(seg int64) (freed int64, err error) {
+	var errs []error
+	for ; q.oldest < seg; q.oldest++ {
+		path := q.files.segment(q.oldest)
+		if fi, err := os.Stat(path); err == nil {
+			freed += fi.Size()
+		}
+		errs = append(errs, ignoreNotExist(q.fs.Remove(path)))
+	}
+	return freed, errors.Join(errs...)
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// signal leaves a token in a one-slot channel without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,145 @@
+package diskqueue
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// reader is the read side's state, guarded by Queue.rmu.
+type reader struct {
+	pos   position
+	f     file
+	sc    *scanner
+	final bool // the open segment is no longer written to: its size is its end
+	reads int64
+}
+
+func (r *reader) close() {
+	if r.f != nil {
+		r.f.Close()
+	}
+	r.f, r.sc, r.final = nil, nil, false
+}
+
+// Read returns the next record in order, or ErrEmpty when every stored
+// record has been read. The returned slice is the caller's.
+func (q *Queue) Read() ([]byte, error) {
+	q.rmu.Lock()
+	defer q.rmu.Unlock()
+	for {
+		q.mu.Lock()
+		closed, end := q.closed, q.write
+		q.mu.Unlock()
+		if closed {
+			return nil, ErrClosed
+		}
+		if !q.r.pos.before(end) {
+			q.caughtUp()
+			return nil, ErrEmpty
+		}
+		if err := q.openReadSegment(end); err != nil {
+			return nil, err
+		}
+		payload, err := q.r.sc.next()
+		q.noteDamage()
+		if err == nil {
+			q.r.pos.off = q.r.sc.off
+			q.depth.Add(-1)
+			q.countRead()
+			return append([]byte(nil), payload...), nil
+		}
+		if !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("diskqueue: read %s: %w", q.files.segment(q.r.pos.seg), err)
+		}
+		q.r.pos.off = q.r.sc.off
+		if q.r.pos.seg < end.seg {
+			q.nextReadSegment()
+		}
+	}
+}
+
+// DataReady returns a channel that holds a token whenever a record has been
+// written since the token was last taken: a consumer that got ErrEmpty waits
+// on it before reading again.
+func (q *Queue) DataReady() <-chan struct{} { return q.dataReady }
+
+// openReadSegment makes sure the scanner covers the read segment up to what
+// the writer has written.
+func (q *Queue) openReadSegment(end position) error {
+	if q.r.sc == nil {
+		f, err := q.fs.OpenFile(q.files.segment(q.r.pos.seg), os.O_RDONLY, 0)
+		if errors.Is(err, os.ErrNotExist) && q.r.pos.seg < end.seg {
+			q.r.pos.off = 0 // a segment that is gone holds nothing to read
+			q.r.sc = newScanner(eofReader{}, 0, 0, q.opts.MaxRecordSize)
+			q.r.final = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("diskqueue: open segment for reading: %w", err)
+		}
+		q.r.f = f
+		q.r.sc = newScanner(f, q.r.pos.off, end.off, q.opts.MaxRecordSize)
+	}
+	if q.r.final {
+		return nil
+	}
+	if q.r.pos.seg == end.seg {
+		q.r.sc.setLimit(end.off)
+		return nil
+	}
+	// The writer has moved on: this segment is complete.
+	fi, err := q.r.f.Stat()
+	if err != nil {
+		return fmt.Errorf("diskqueue: stat segment: %w", err)
+	}
+	q.r.sc.setLimit(fi.Size())
+	q.r.final = true
+	return nil
+}
+
+// nextReadSegment moves the reader to the start of the next segment; the
+// one it leaves is deleted at the next sync, once the metadata has moved on.
+func (q *Queue) nextReadSegment() {
+	q.r.close()
+	q.r.pos = position{seg: q.r.pos.seg + 1}
+	signal(q.syncNow)
+}
+
+func (q *Queue) noteDamage() {
+	sc := q.r.sc
+	if sc == nil || sc.damagedRuns == 0 {
+		return
+	}
+	q.opts.logf("diskqueue: %s: skipped %d damaged bytes in %d run(s) holding no intact record",
+		q.files.segment(q.r.pos.seg), sc.damagedBytes, sc.damagedRuns)
+	q.damagedRuns.Add(sc.damagedRuns)
+	q.damagedBytes.Add(sc.damagedBytes)
+	// Each damaged run held at least one record that is now gone.
+	q.depth.Add(-sc.damagedRuns)
+	sc.damagedRuns, sc.damagedBytes = 0, 0
+}
+
+// caughtUp is called when the reader has reached the writer. Damage may have
+// hidden records from the depth count; there are none left now.
+func (q *Queue) caughtUp() {
+	q.mu.Lock()
+	if !q.r.pos.before(q.write) {
+		q.depth.Store(0)
+	}
+	q.mu.Unlock()
+}
+
+func (q *Queue) countRead() {
+	if q.opts.durable() {
+		return // the read position is persisted every SyncTimeout
+	}
+	if q.unsynced.Add(1) >= q.opts.SyncEvery {
+		signal(q.syncNow)
+	}
+}
+
+type eofReader struct{}
+
+func (eofReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }

@@ -1,0 +1,104 @@
+package diskqueue
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// syncLoop syncs every SyncTimeout, and sooner when SyncEvery operations
+// have passed or the reader has left a segment that can be deleted.
+func (q *Queue) syncLoop() {
+	defer close(q.done)
+	ticker := time.NewTicker(q.opts.SyncTimeout)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-q.exit:
+			return
+		case <-ticker.C:
+		case <-q.syncNow:
+		}
+		if err := q.sync(); err != nil {
+			q.opts.logf("diskqueue: %s: sync failed: %v", q.files.name, err)
+		}
+	}
+}
+
+// sync fsyncs what has been written, persists the read and write positions,
+// and deletes segments the reader has finished.
+func (q *Queue) sync() error {
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	q.rmu.Lock()
+	q.mu.Lock()
+	closed, failed := q.closed, q.failed
+	m := meta{read: q.r.pos, write: q.write, depth: max(0, q.depth.Load())}
+	seq, f := q.writeSeq, q.wfile
+	q.mu.Unlock()
+	q.rmu.Unlock()
+	switch {
+	case closed:
+		return nil
+	case failed != nil:
+		return failed
+	}
+	q.unsynced.Store(0)
+	if seq > q.syncedSeq {
+		if err := q.fsync(f); err != nil {
+			return err
+		}
+		q.syncedSeq = seq
+	}
+	if m == q.persisted {
+		return nil
+	}
+	if err := q.files.writeMeta(q.fs, m); err != nil {
+		return err
+	}
+	q.persisted = m
+	freed, err := q.removeSegmentsBelow(m.read.seg)
+	q.mu.Lock()
+	q.diskBytes -= freed
+	q.mu.Unlock()
+	return err
+}
+
+// syncUpTo is the durable Put's group commit: it returns once write seq is
+// fsynced. One caller at a time fsyncs, covering every write made before it
+// started; the callers that queued behind it find their writes covered.
+func (q *Queue) syncUpTo(seq uint64) error {
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	if q.syncedSeq >= seq {
+		return nil
+	}
+	q.mu.Lock()
+	upTo, f, failed := q.writeSeq, q.wfile, q.failed
+	q.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	if err := q.fsync(f); err != nil {
+		return err
+	}
+	q.syncedSeq = upTo
+	return nil
+}
+
+// fsync syncs a segment. A segment closed meanwhile was fsynced by the roll
+// that closed it. A failed fsync is final: after one, the kernel may have
+// dropped dirty pages, and a later fsync could succeed without them.
+func (q *Queue) fsync(f file) error {
+	err := f.Sync()
+	if err == nil || errors.Is(err, os.ErrClosed) {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.failed == nil {
+		q.failed = fmt.Errorf("diskqueue: fsync %s: %w (the queue refuses writes until reopened)", q.files.name, err)
+	}
+	return q.failed
+}
