@@ -116,13 +116,12 @@ func (q *Queue) noteDamage() {
 		q.files.segment(q.r.pos.seg), sc.damagedBytes, sc.damagedRuns)
 	q.damagedRuns.Add(sc.damagedRuns)
 	q.damagedBytes.Add(sc.damagedBytes)
-	// Each damaged run held at least one record that is now gone.
-	q.depth.Add(-sc.damagedRuns)
 	sc.damagedRuns, sc.damagedBytes = 0, 0
 }
 
-// caughtUp is called when the reader has reached the writer. Damage may have
-// hidden records from the depth count; there are none left now.
+// caughtUp is called when the reader has reached the writer. A depth taken
+// from the metadata may have counted records that damage has since taken;
+// there are none left now.
 func (q *Queue) caughtUp() {
 	q.mu.Lock()
 	if !q.r.pos.before(q.write) {

@@ -54,11 +54,21 @@ func (q *Queue) recover() error {
 	}
 
 	from, depth := read, int64(0)
-	if haveMeta && m.read == read && slices.Contains(live, m.write.seg) {
+	lost := int64(0)
+	if haveMeta && slices.Contains(live, m.write.seg) {
+		lost = q.bytesLostBefore(m.write)
+	}
+	if haveMeta && m.read == read && slices.Contains(live, m.write.seg) && lost == 0 {
 		from, depth = m.write, m.depth
 	}
+	runsBefore := q.damagedRuns.Load()
 	if err := q.scanTail(live, from, &depth); err != nil {
 		return err
+	}
+	if lost > 0 && q.damagedRuns.Load() == runsBefore {
+		// Cut at a record boundary: no damaged bytes, yet records are gone.
+		q.damagedRuns.Add(1)
+		q.damagedBytes.Add(lost)
 	}
 	if !read.before(q.write) {
 		read, depth = q.write, 0
@@ -121,17 +131,18 @@ func (q *Queue) countSegment(f file, n, start, size int64, last bool, depth *int
 		}
 		*depth++
 	}
-	if sc.damagedRuns > 0 {
-		q.opts.logf("diskqueue: %s: %d damaged bytes in %d run(s) hold no intact record",
-			q.files.segment(n), sc.damagedBytes, sc.damagedRuns)
-		q.damagedRuns.Add(sc.damagedRuns)
-		q.damagedBytes.Add(sc.damagedBytes)
-	}
 	if !last || sc.tailDamage < 0 {
+		if sc.damagedRuns > 0 {
+			// Left in place: the reader skips and counts it when it gets there.
+			q.opts.logf("diskqueue: %s: %d damaged bytes in %d run(s) hold no intact record",
+				q.files.segment(n), sc.damagedBytes, sc.damagedRuns)
+		}
 		return size, nil
 	}
 	q.opts.logf("diskqueue: %s: truncating a torn tail of %d bytes at offset %d",
 		q.files.segment(n), size-sc.tailDamage, sc.tailDamage)
+	q.damagedRuns.Add(1)
+	q.damagedBytes.Add(size - sc.tailDamage)
 	if err := f.Truncate(sc.tailDamage); err != nil {
 		return 0, fmt.Errorf("truncate torn tail of %s: %w", q.files.segment(n), err)
 	}
@@ -157,4 +168,18 @@ func (q *Queue) startEmpty(seg int64) error {
 func firstAtLeast(nums []int64, n int64) int {
 	i, _ := slices.BinarySearch(nums, n)
 	return i
+}
+
+// bytesLostBefore says how many bytes of the segment holding p, which
+// were synced, are gone: a segment shorter than a synced write position has
+// lost records to something outside the queue. The depth is then recounted
+// rather than trusted.
+func (q *Queue) bytesLostBefore(p position) int64 {
+	fi, err := os.Stat(q.files.segment(p.seg))
+	if err != nil || fi.Size() >= p.off {
+		return 0
+	}
+	q.opts.logf("diskqueue: %s: %d bytes that were synced are gone; recounting",
+		q.files.segment(p.seg), p.off-fi.Size())
+	return p.off - fi.Size()
 }
