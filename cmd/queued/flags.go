@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/sidequeue/sidequeue/sidecar/queued"
+)
+
+// stringList is a repeatable flag, like nsqd's --lookupd-tcp-address.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseFlags takes nsqd v1.3.0's flags, names and defaults, so a script
+// written for nsqd runs queued unchanged.
+func parseFlags(args []string) (*queued.Options, bool, error) {
+	o := queued.NewOptions()
+	fs := flag.NewFlagSet("queued", flag.ContinueOnError)
+	version := fs.Bool("version", false, "print version string")
+	fs.String("config", "", "path to config file (not yet supported: pass flags)")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
+	fs.String("log-prefix", "[nsqd] ", "log message prefix (accepted for nsqd compatibility)")
+	fs.Int64Var(&o.NodeID, "node-id", o.NodeID, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)")
+	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
+	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
+	fs.String("https-address", "0.0.0.0:4152", "accepted for nsqd compatibility; HTTPS is not served")
+	fs.StringVar(&o.BroadcastAddress, "broadcast-address", o.BroadcastAddress, "address that will be registered with lookupd (defaults to the OS hostname)")
+	fs.IntVar(&o.BroadcastTCPPort, "broadcast-tcp-port", 0, "TCP port that will be registered with lookupd (defaults to the TCP port that this daemon is listening on)")
+	fs.IntVar(&o.BroadcastHTTPPort, "broadcast-http-port", 0, "HTTP port that will be registered with lookupd (defaults to the HTTP port that this daemon is listening on)")
+	fs.Var((*stringList)(&o.LookupdTCPAddresses), "lookupd-tcp-address", "lookupd TCP address (may be given multiple times)")
+	fs.DurationVar(&o.LookupResolveInterval, "lookupd-resolve-interval", o.LookupResolveInterval, "how often lookupd addresses that are DNS names are resolved again")
+	fs.Var((*stringList)(&o.AuthHTTPAddresses), "auth-http-address", "<addr>:<port> or a full url to query auth server (may be given multiple times)")
+	fs.StringVar(&o.DataPath, "data-path", "", "path to store disk-backed messages")
+	fs.Int64Var(&o.MemQueueSize, "mem-queue-size", o.MemQueueSize, "number of messages to keep in memory (per topic/channel)")
+	fs.Int64Var(&o.MaxBytesPerFile, "max-bytes-per-file", o.MaxBytesPerFile, "number of bytes per diskqueue file before rolling")
+	fs.Int64Var(&o.SyncEvery, "sync-every", o.SyncEvery, "number of messages per diskqueue fsync (1: a PUB is answered only once its message is fsynced)")
+	fs.DurationVar(&o.SyncTimeout, "sync-timeout", o.SyncTimeout, "duration of time per diskqueue fsync")
+	fs.Int64Var(&o.MaxDiskBytes, "max-disk-bytes", 0, "bytes each topic or channel may hold on disk; publishes beyond fail (0: unlimited)")
+	fs.DurationVar(&o.MsgTimeout, "msg-timeout", o.MsgTimeout, "default duration to wait before auto-requeing a message")
+	fs.DurationVar(&o.MaxMsgTimeout, "max-msg-timeout", o.MaxMsgTimeout, "maximum duration before a message will timeout")
+	fs.Int64Var(&o.MaxMsgSize, "max-msg-size", o.MaxMsgSize, "maximum size of a single message in bytes")
+	fs.DurationVar(&o.MaxReqTimeout, "max-req-timeout", o.MaxReqTimeout, "maximum requeuing timeout for a message")
+	fs.Int64Var(&o.MaxBodySize, "max-body-size", o.MaxBodySize, "maximum size of a single command body")
+	fs.DurationVar(&o.MaxHeartbeatInterval, "max-heartbeat-interval", o.MaxHeartbeatInterval, "maximum client configurable duration of time between client heartbeats")
+	fs.Int64Var(&o.MaxRdyCount, "max-rdy-count", o.MaxRdyCount, "maximum RDY count for a client")
+	fs.Int64Var(&o.MaxOutputBufferSize, "max-output-buffer-size", o.MaxOutputBufferSize, "maximum client configurable size (in bytes) for a client output buffer")
+	fs.DurationVar(&o.MaxOutputBufferTimeout, "max-output-buffer-timeout", o.MaxOutputBufferTimeout, "maximum client configurable duration of time between flushing to a client")
+	fs.DurationVar(&o.MinOutputBufferTimeout, "min-output-buffer-timeout", o.MinOutputBufferTimeout, "minimum client configurable duration of time between flushing to a client")
+	fs.DurationVar(&o.OutputBufferTimeout, "output-buffer-timeout", o.OutputBufferTimeout, "default duration of time between flushing data to clients")
+	fs.IntVar(&o.MaxChannelConsumers, "max-channel-consumers", 0, "maximum channel consumer connection count per daemon (0: unlimited)")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "path to certificate file")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "path to key file")
+	fs.StringVar(&o.TLSClientAuthPolicy, "tls-client-auth-policy", "", "client certificate auth policy ('require' or 'require-verify')")
+	fs.StringVar(&o.TLSRootCAFile, "tls-root-ca-file", "", "path to certificate authority file")
+	tlsRequired := fs.String("tls-required", "false", "require TLS for client connections (true, false, tcp-https)")
+	tlsMin := fs.String("tls-min-version", "tls1.0", "minimum TLS version acceptable ('tls1.0', 'tls1.1', 'tls1.2' or 'tls1.3')")
+	fs.BoolVar(&o.DeflateEnabled, "deflate", o.DeflateEnabled, "enable deflate feature negotiation (client compression)")
+	fs.IntVar(&o.MaxDeflateLevel, "max-deflate-level", o.MaxDeflateLevel, "max deflate compression level a client can negotiate")
+	fs.BoolVar(&o.SnappyEnabled, "snappy", o.SnappyEnabled, "enable snappy feature negotiation (client compression)")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", o.DrainTimeout, "on SIGTERM, how long to keep serving consumers before exiting with a backlog")
+	fs.StringVar(&o.TerminationLog, "termination-log", "", "file for the one-line JSON exit summary (default /dev/termination-log when it exists)")
+	if err := fs.Parse(args); err != nil {
+		return nil, false, err
+	}
+	if fs.NArg() > 0 {
+		return nil, false, fmt.Errorf("unexpected argument %q: every option is a --flag", fs.Arg(0))
+	}
+	var err error
+	if o.TLSRequired, err = parseTLSRequired(*tlsRequired, o.TLSCert != ""); err != nil {
+		return nil, false, err
+	}
+	if o.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
+		return nil, false, err
+	}
+	if err := queued.ParseLogLevel(o.LogLevel); err != nil {
+		return nil, false, err
+	}
+	return o, *version, nil
+}
+
+func parseTLSRequired(v string, haveCert bool) (int, error) {
+	switch v {
+	case "true":
+		return queued.TLSRequired, nil
+	case "tcp-https":
+		return queued.TLSRequiredExceptHTTP, nil
+	case "false", "":
+		return queued.TLSNotRequired, nil
+	}
+	return 0, fmt.Errorf("--tls-required %q: use true, false or tcp-https", v)
+}
+
+func parseTLSVersion(v string) (uint16, error) {
+	versions := map[string]uint16{"tls1.0": tls.VersionTLS10, "tls1.1": tls.VersionTLS11,
+		"tls1.2": tls.VersionTLS12, "tls1.3": tls.VersionTLS13}
+	if n, ok := versions[strings.ToLower(v)]; ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("--tls-min-version %q: use tls1.0, tls1.1, tls1.2 or tls1.3", v)
+}

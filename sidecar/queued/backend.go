@@ -1,0 +1,115 @@
+package queued
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
+)
+
+// backendQueue is where a topic or channel keeps what does not fit in
+// memory: a disk queue, or for ephemeral ones, nothing at all (as in nsqd,
+// their overflow is dropped).
+type backendQueue interface {
+	Put([]byte) error
+	Read() ([]byte, error)
+	DataReady() <-chan struct{}
+	Depth() int64
+	Empty() error
+	Delete() error
+	Close() error
+}
+
+var (
+	_ backendQueue = (*diskqueue.Queue)(nil)
+	_ backendQueue = discardQueue{}
+)
+
+type discardQueue struct{}
+
+func (discardQueue) Put([]byte) error           { return nil }
+func (discardQueue) Read() ([]byte, error)      { return nil, diskqueue.ErrEmpty }
+func (discardQueue) DataReady() <-chan struct{} { return nil }
+func (discardQueue) Depth() int64               { return 0 }
+func (discardQueue) Empty() error               { return nil }
+func (discardQueue) Delete() error              { return nil }
+func (discardQueue) Close() error               { return nil }
+
+var diskBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// writeToBackend stores m, with its due time if deferred (0 if not).
+func writeToBackend(bq backendQueue, m *Message, dueAt int64) error {
+	bp := diskBufPool.Get().(*[]byte)
+	*bp = m.appendDisk((*bp)[:0], dueAt)
+	err := bq.Put(*bp)
+	diskBufPool.Put(bp)
+	return err
+}
+
+// backendReader turns a backend's Read into a channel of decoded messages,
+// so a select loop can wait on memory and disk at once, as nsqd's does.
+type backendReader struct {
+	bq    backendQueue
+	out   chan diskMessage
+	exit  chan struct{}
+	done  chan struct{}
+	held  *diskMessage // read but not yet taken when the reader stopped
+	logf  func(level, format string, args ...any)
+	owner string
+}
+
+type diskMessage struct {
+	msg   *Message
+	dueAt int64
+}
+
+func startBackendReader(bq backendQueue, owner string, logf func(level, format string, args ...any)) *backendReader {
+	r := &backendReader{bq: bq, out: make(chan diskMessage), exit: make(chan struct{}),
+		done: make(chan struct{}), logf: logf, owner: owner}
+	go r.run()
+	return r
+}
+
+func (r *backendReader) run() {
+	defer close(r.done)
+	for {
+		b, err := r.bq.Read()
+		if errors.Is(err, diskqueue.ErrEmpty) {
+			select {
+			case <-r.bq.DataReady():
+				continue
+			case <-r.exit:
+				return
+			}
+		}
+		if err != nil {
+			r.logf("ERROR", "%s: reading from disk: %v", r.owner, err)
+			select {
+			case <-r.bq.DataReady():
+				continue
+			case <-r.exit:
+				return
+			}
+		}
+		m, dueAt, err := decodeDisk(b)
+		if err != nil {
+			r.logf("ERROR", "%s: skipping an undecodable message on disk: %v", r.owner, err)
+			continue
+		}
+		dm := diskMessage{m, dueAt}
+		select {
+		case r.out <- dm:
+		case <-r.exit:
+			r.held = &dm
+			return
+		}
+	}
+}
+
+// stop ends the reader and returns the message it had read but not handed
+// over, which the caller must keep.
+func (r *backendReader) stop() *diskMessage {
+	close(r.exit)
+	<-r.done
+	return r.held
+}

@@ -1,0 +1,188 @@
+package queued
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Channel is one consumer group of a topic: every message published to the
+// topic is copied to each channel and delivered to one of its clients.
+type Channel struct {
+	requeueCount atomic.Uint64
+	messageCount atomic.Uint64
+	timeoutCount atomic.Uint64
+
+	topicName string
+	name      string
+	d         *Daemon
+	ephemeral bool
+
+	backend    backendQueue
+	fromDisk   *backendReader
+	memoryMsgs chan *Message
+	paused     atomic.Bool
+
+	exitMu   sync.RWMutex
+	exiting  bool
+	deleteFn sync.Once
+
+	clientsMu sync.RWMutex
+	clients   map[int64]*client
+
+	inFlightMu sync.Mutex
+	inFlight   map[MessageID]*Message
+	inFlightPQ messagePQ
+
+	deferredMu sync.Mutex
+	deferred   map[MessageID]*Message
+	deferredPQ messagePQ
+}
+
+var (
+	errExiting      = errors.New("exiting")
+	errNotInFlight  = errors.New("ID not in flight")
+	errNotYourMsg   = errors.New("client does not own message")
+	errTooManySubs  = errors.New("consumers for this channel on this node have exceeded the limit")
+	errAlreadyExist = errors.New("ID already deferred")
+)
+
+func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
+	c := &Channel{
+		topicName: topicName,
+		name:      name,
+		d:         d,
+		ephemeral: isEphemeral(name),
+		clients:   map[int64]*client{},
+	}
+	c.memoryMsgs = make(chan *Message, d.opts().MemQueueSize)
+	c.initQueues()
+	bq, err := d.openBackend(topicName+":"+name, c.ephemeral)
+	if err != nil {
+		return nil, fmt.Errorf("channel %s/%s: %w", topicName, name, err)
+	}
+	c.backend = bq
+	c.fromDisk = startBackendReader(bq, c.String(), d.logf)
+	return c, nil
+}
+
+func (c *Channel) String() string { return "channel " + c.topicName + "/" + c.name }
+
+func (c *Channel) initQueues() {
+	c.inFlightMu.Lock()
+	c.inFlight, c.inFlightPQ = map[MessageID]*Message{}, nil
+	c.inFlightMu.Unlock()
+	c.deferredMu.Lock()
+	c.deferred, c.deferredPQ = map[MessageID]*Message{}, nil
+	c.deferredMu.Unlock()
+}
+
+// Exiting reports whether the channel is closing or deleted.
+func (c *Channel) Exiting() bool {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	return c.exiting
+}
+
+// put queues m for delivery: memory first, disk when memory is full.
+func (c *Channel) put(m *Message) error {
+	select {
+	case c.memoryMsgs <- m:
+		return nil
+	default:
+	}
+	if err := writeToBackend(c.backend, m, 0); err != nil {
+		c.d.logf("ERROR", "%s: writing to disk: %v", c, err)
+		return err
+	}
+	return nil
+}
+
+// PutMessage adds a message published to the topic.
+func (c *Channel) PutMessage(m *Message) error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
+	if err := c.put(m); err != nil {
+		return err
+	}
+	c.messageCount.Add(1)
+	return nil
+}
+
+// PutMessageDeferred adds a message that becomes deliverable after delay.
+func (c *Channel) PutMessageDeferred(m *Message, delay time.Duration) {
+	c.messageCount.Add(1)
+	c.startDeferred(m, time.Now().Add(delay).UnixNano())
+}
+
+// Depth is the number of messages waiting for a client: in memory, on
+// disk, and the one the disk reader holds.
+func (c *Channel) Depth() int64 { return int64(len(c.memoryMsgs)) + c.backend.Depth() }
+
+// Pause stops delivery to the channel's clients; messages keep queueing.
+func (c *Channel) Pause() error   { return c.setPaused(true) }
+func (c *Channel) UnPause() error { return c.setPaused(false) }
+
+func (c *Channel) setPaused(p bool) error {
+	c.paused.Store(p)
+	c.clientsMu.RLock()
+	for _, cl := range c.clients {
+		cl.tryUpdateReady()
+	}
+	c.clientsMu.RUnlock()
+	return c.d.persistMetadata()
+}
+
+// IsPaused reports whether delivery is paused.
+func (c *Channel) IsPaused() bool { return c.paused.Load() }
+
+// AddClient subscribes a client, within --max-channel-consumers.
+func (c *Channel) AddClient(cl *client) error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
+	c.clientsMu.Lock()
+	defer c.clientsMu.Unlock()
+	if _, ok := c.clients[cl.ID]; ok {
+		return nil
+	}
+	if max := c.d.opts().MaxChannelConsumers; max > 0 && len(c.clients) >= max {
+		return errTooManySubs
+	}
+	c.clients[cl.ID] = cl
+	return nil
+}
+
+// RemoveClient unsubscribes a client; an ephemeral channel goes with its
+// last client.
+func (c *Channel) RemoveClient(id int64) {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return
+	}
+	c.clientsMu.Lock()
+	if _, ok := c.clients[id]; !ok {
+		c.clientsMu.Unlock()
+		return
+	}
+	delete(c.clients, id)
+	left := len(c.clients)
+	c.clientsMu.Unlock()
+	if left == 0 && c.ephemeral {
+		go c.deleteFn.Do(func() { c.d.deleteChannelByName(c.topicName, c.name) })
+	}
+}
+
+func (c *Channel) clientCount() int {
+	c.clientsMu.RLock()
+	defer c.clientsMu.RUnlock()
+	return len(c.clients)
+}

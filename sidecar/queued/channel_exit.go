@@ -1,0 +1,79 @@
+package queued
+
+import "errors"
+
+// Empty drops every message of the channel: queued, in flight and deferred.
+func (c *Channel) Empty() error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
+	c.initQueues()
+	c.clientsMu.RLock()
+	for _, cl := range c.clients {
+		cl.empty()
+	}
+	c.clientsMu.RUnlock()
+	for {
+		select {
+		case <-c.memoryMsgs:
+			continue
+		default:
+		}
+		break
+	}
+	return c.backend.Empty()
+}
+
+// Delete closes the channel's clients and removes its messages for good.
+func (c *Channel) Delete() error { return c.exit(true) }
+
+// Close closes the channel's clients and keeps every message it holds,
+// in flight and deferred ones included, on disk for the next start.
+func (c *Channel) Close() error { return c.exit(false) }
+
+func (c *Channel) exit(deleted bool) error {
+	c.exitMu.Lock()
+	if c.exiting {
+		c.exitMu.Unlock()
+		return errExiting
+	}
+	c.exiting = true
+	c.exitMu.Unlock()
+
+	c.clientsMu.RLock()
+	for _, cl := range c.clients {
+		cl.close()
+	}
+	c.clientsMu.RUnlock()
+	held := c.fromDisk.stop()
+	if deleted {
+		return c.backend.Delete()
+	}
+	return errors.Join(c.flush(held), c.backend.Close())
+}
+
+// flush writes what lives only in memory to disk: the message the disk
+// reader held, the memory queue, in-flight messages (to be delivered again)
+// and deferred ones (with their due times).
+func (c *Channel) flush(held *diskMessage) error {
+	var errs []error
+	if held != nil {
+		errs = append(errs, writeToBackend(c.backend, held.msg, held.dueAt))
+	}
+	for len(c.memoryMsgs) > 0 {
+		errs = append(errs, writeToBackend(c.backend, <-c.memoryMsgs, 0))
+	}
+	c.inFlightMu.Lock()
+	for _, m := range c.inFlight {
+		errs = append(errs, writeToBackend(c.backend, m, 0))
+	}
+	c.inFlightMu.Unlock()
+	c.deferredMu.Lock()
+	for _, m := range c.deferred {
+		errs = append(errs, writeToBackend(c.backend, m, m.pri))
+	}
+	c.deferredMu.Unlock()
+	return errors.Join(errs...)
+}

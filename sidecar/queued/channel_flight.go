@@ -1,0 +1,155 @@
+package queued
+
+import "time"
+
+// StartInFlight records m as delivered to a client, due back by timeout.
+func (c *Channel) StartInFlight(m *Message, clientID int64, timeout time.Duration) error {
+	now := time.Now()
+	m.clientID = clientID
+	m.deliveryTS = now
+	m.pri = now.Add(timeout).UnixNano()
+	c.inFlightMu.Lock()
+	defer c.inFlightMu.Unlock()
+	if _, ok := c.inFlight[m.ID]; ok {
+		return errAlreadyExist
+	}
+	c.inFlight[m.ID] = m
+	c.inFlightPQ.push(m)
+	return nil
+}
+
+// takeInFlight removes a client's in-flight message.
+func (c *Channel) takeInFlight(clientID int64, id MessageID) (*Message, error) {
+	c.inFlightMu.Lock()
+	defer c.inFlightMu.Unlock()
+	m, ok := c.inFlight[id]
+	if !ok {
+		return nil, errNotInFlight
+	}
+	if m.clientID != clientID {
+		return nil, errNotYourMsg
+	}
+	delete(c.inFlight, id)
+	if m.index >= 0 {
+		c.inFlightPQ.remove(m.index)
+	}
+	return m, nil
+}
+
+// FinishMessage marks a message processed (FIN).
+func (c *Channel) FinishMessage(clientID int64, id MessageID) error {
+	_, err := c.takeInFlight(clientID, id)
+	return err
+}
+
+// RequeueMessage puts an in-flight message back (REQ), now or after delay.
+func (c *Channel) RequeueMessage(clientID int64, id MessageID, delay time.Duration) error {
+	m, err := c.takeInFlight(clientID, id)
+	if err != nil {
+		return err
+	}
+	c.requeueCount.Add(1)
+	if delay == 0 {
+		return c.requeue(m)
+	}
+	c.startDeferred(m, time.Now().Add(delay).UnixNano())
+	return nil
+}
+
+// TouchMessage resets an in-flight message's timeout, never beyond
+// --max-msg-timeout after its delivery.
+func (c *Channel) TouchMessage(clientID int64, id MessageID, timeout time.Duration) error {
+	c.inFlightMu.Lock()
+	defer c.inFlightMu.Unlock()
+	m, ok := c.inFlight[id]
+	if !ok {
+		return errNotInFlight
+	}
+	if m.clientID != clientID {
+		return errNotYourMsg
+	}
+	deadline := time.Now().Add(timeout)
+	if limit := m.deliveryTS.Add(c.d.opts().MaxMsgTimeout); deadline.After(limit) {
+		deadline = limit
+	}
+	m.pri = deadline.UnixNano()
+	c.inFlightPQ.fix(m)
+	return nil
+}
+
+func (c *Channel) requeue(m *Message) error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
+	return c.put(m)
+}
+
+func (c *Channel) startDeferred(m *Message, dueAt int64) {
+	m.pri = dueAt
+	c.deferredMu.Lock()
+	defer c.deferredMu.Unlock()
+	if _, ok := c.deferred[m.ID]; ok {
+		return
+	}
+	c.deferred[m.ID] = m
+	c.deferredPQ.push(m)
+}
+
+// processInFlight requeues messages whose timeout has passed.
+func (c *Channel) processInFlight(now int64) {
+	if c.Exiting() {
+		return
+	}
+	for {
+		c.inFlightMu.Lock()
+		m := c.inFlightPQ.popDue(now)
+		if m != nil {
+			delete(c.inFlight, m.ID)
+		}
+		c.inFlightMu.Unlock()
+		if m == nil {
+			return
+		}
+		c.timeoutCount.Add(1)
+		c.clientsMu.RLock()
+		cl := c.clients[m.clientID]
+		c.clientsMu.RUnlock()
+		if cl != nil {
+			cl.timedOutMessage()
+		}
+		c.requeue(m)
+	}
+}
+
+// processDeferred makes due deferred messages deliverable.
+func (c *Channel) processDeferred(now int64) {
+	if c.Exiting() {
+		return
+	}
+	for {
+		c.deferredMu.Lock()
+		m := c.deferredPQ.popDue(now)
+		if m != nil {
+			delete(c.deferred, m.ID)
+		}
+		c.deferredMu.Unlock()
+		if m == nil {
+			return
+		}
+		c.requeue(m)
+	}
+}
+
+func (c *Channel) inFlightCount() int {
+	c.inFlightMu.Lock()
+	defer c.inFlightMu.Unlock()
+	return len(c.inFlight)
+}
+
+func (c *Channel) deferredCount() int {
+	c.deferredMu.Lock()
+	defer c.deferredMu.Unlock()
+	return len(c.deferred)
+}

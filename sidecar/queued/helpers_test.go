@@ -1,0 +1,157 @@
+package queued
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+// startDaemon runs a daemon on loopback ports with a fresh data path.
+func startDaemon(t testing.TB, mutate func(*Options)) *Daemon {
+	t.Helper()
+	o := NewOptions()
+	o.TCPAddress, o.HTTPAddress = "127.0.0.1:0", "127.0.0.1:0"
+	o.DataPath = t.TempDir()
+	o.LogLevel = "fatal"
+	o.QueueScanInterval = 10 * time.Millisecond
+	if mutate != nil {
+		mutate(o)
+	}
+	d, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	go d.Main()
+	t.Cleanup(d.Exit)
+	return d
+}
+
+// conn is a raw protocol V2 connection.
+type conn struct {
+	t testing.TB
+	net.Conn
+	r *bufio.Reader
+}
+
+func dial(t testing.TB, d *Daemon) *conn { return dialMagic(t, d, protocol.MagicV2) }
+
+func dialMagic(t testing.TB, d *Daemon, magic string) *conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", d.TCPAddr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	nc.Write([]byte(magic))
+	return &conn{t: t, Conn: nc, r: bufio.NewReader(nc)}
+}
+
+// cmd sends a command line, and a size-prefixed body if given.
+func (c *conn) cmd(line string, body ...[]byte) {
+	c.t.Helper()
+	b := []byte(line + "\n")
+	for _, part := range body {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
+		b = append(b, part...)
+	}
+	if _, err := c.Write(b); err != nil {
+		c.t.Fatalf("write %q: %v", line, err)
+	}
+}
+
+func (c *conn) identify(data map[string]any) []byte {
+	c.t.Helper()
+	js, _ := json.Marshal(data)
+	c.cmd("IDENTIFY", js)
+	return c.expect(protocol.FrameTypeResponse)
+}
+
+// frame reads one frame, skipping heartbeats.
+func (c *conn) frame() (int32, []byte) {
+	c.t.Helper()
+	for {
+		var hdr [8]byte
+		if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
+			c.t.Fatalf("read frame: %v", err)
+		}
+		data := make([]byte, binary.BigEndian.Uint32(hdr[:4])-4)
+		if _, err := io.ReadFull(c.r, data); err != nil {
+			c.t.Fatalf("read frame body: %v", err)
+		}
+		ft := int32(binary.BigEndian.Uint32(hdr[4:]))
+		if ft == protocol.FrameTypeResponse && string(data) == "_heartbeat_" {
+			c.cmd("NOP")
+			continue
+		}
+		return ft, data
+	}
+}
+
+func (c *conn) expect(ft int32) []byte {
+	c.t.Helper()
+	got, data := c.frame()
+	if got != ft {
+		c.t.Fatalf("frame type %d (%q), want %d", got, data, ft)
+	}
+	return data
+}
+
+func (c *conn) expectOK() {
+	c.t.Helper()
+	if data := c.expect(protocol.FrameTypeResponse); string(data) != "OK" {
+		c.t.Fatalf("response %q, want OK", data)
+	}
+}
+
+func (c *conn) expectError(want string) {
+	c.t.Helper()
+	if data := c.expect(protocol.FrameTypeError); string(data) != want {
+		c.t.Fatalf("error %q, want %q", data, want)
+	}
+}
+
+// expectClosed checks that the daemon closed the connection.
+func (c *conn) expectClosed() {
+	c.t.Helper()
+	if _, err := c.r.ReadByte(); err == nil {
+		c.t.Fatal("connection still open after a fatal error")
+	}
+}
+
+type wireMessage struct {
+	id       string
+	attempts uint16
+	body     string
+}
+
+func (c *conn) message() wireMessage {
+	c.t.Helper()
+	b := c.expect(protocol.FrameTypeMessage)
+	return wireMessage{id: string(b[10:26]), attempts: binary.BigEndian.Uint16(b[8:]), body: string(b[26:])}
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func subscribe(t testing.TB, d *Daemon, topic, channel string) *conn {
+	c := dial(t, d)
+	c.cmd(fmt.Sprintf("SUB %s %s", topic, channel))
+	c.expectOK()
+	return c
+}

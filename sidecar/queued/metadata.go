@@ -1,0 +1,126 @@
+package queued
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+// The metadata file is nsqd's nsqd.dat, in nsqd's JSON shape: the topics and
+// channels that exist and whether each is paused. Ephemeral ones are left out.
+const metadataFile = "nsqd.dat"
+
+type metadata struct {
+	Topics  []topicMetadata `json:"topics"`
+	Version string          `json:"version"`
+}
+
+type topicMetadata struct {
+	Name     string            `json:"name"`
+	Paused   bool              `json:"paused"`
+	Channels []channelMetadata `json:"channels"`
+}
+
+type channelMetadata struct {
+	Name   string `json:"name"`
+	Paused bool   `json:"paused"`
+}
+
+func (d *Daemon) loadMetadata() error {
+	d.loading.Store(true)
+	defer d.loading.Store(false)
+	b, err := os.ReadFile(d.dataFile(metadataFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read metadata: %w", err)
+	}
+	var m metadata
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("metadata %s is not valid JSON (%v): fix or remove it", d.dataFile(metadataFile), err)
+	}
+	for _, tm := range m.Topics {
+		if !protocol.ValidName(tm.Name) {
+			d.logf("WARN", "skipping creation of invalid topic %s", tm.Name)
+			continue
+		}
+		t, err := d.GetTopic(tm.Name)
+		if err != nil {
+			return err
+		}
+		t.paused.Store(tm.Paused)
+		for _, cm := range tm.Channels {
+			if !protocol.ValidName(cm.Name) {
+				d.logf("WARN", "skipping creation of invalid channel %s", cm.Name)
+				continue
+			}
+			c, err := t.GetChannel(cm.Name)
+			if err != nil {
+				return err
+			}
+			c.paused.Store(cm.Paused)
+		}
+		t.Start()
+	}
+	return nil
+}
+
+func (d *Daemon) snapshotMetadata() metadata {
+	m := metadata{Topics: []topicMetadata{}, Version: Version}
+	d.topicsMu.RLock()
+	defer d.topicsMu.RUnlock()
+	for _, t := range d.topics {
+		if t.ephemeral {
+			continue
+		}
+		tm := topicMetadata{Name: t.name, Paused: t.IsPaused(), Channels: []channelMetadata{}}
+		for _, c := range t.sortedChannels() {
+			if !c.ephemeral {
+				tm.Channels = append(tm.Channels, channelMetadata{Name: c.name, Paused: c.IsPaused()})
+			}
+		}
+		m.Topics = append(m.Topics, tm)
+	}
+	return m
+}
+
+// persistMetadata replaces the metadata file atomically.
+func (d *Daemon) persistMetadata() error {
+	if d.loading.Load() {
+		return nil
+	}
+	d.metaMu.Lock()
+	defer d.metaMu.Unlock()
+	b, err := json.Marshal(d.snapshotMetadata())
+	if err != nil {
+		return err
+	}
+	path := d.dataFile(metadataFile)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+func (d *Daemon) persistMetadataLogged() {
+	if err := d.persistMetadata(); err != nil {
+		d.logf("ERROR", "failed to persist metadata - %s", err)
+	}
+}

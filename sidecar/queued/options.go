@@ -1,0 +1,123 @@
+// Package queued is the queue daemon: wire-compatible with nsqd v1.3.0 (TCP
+// protocol V2, HTTP API, lookupd registration), and losing nothing it has
+// acknowledged. cmd/queued is a thin main around it; tests start it in-process.
+package queued
+
+import (
+	"crypto/md5"
+	"hash/crc32"
+	"io"
+	"os"
+	"time"
+)
+
+// Options are nsqd v1.3.0's, with its defaults, plus sidequeue's own
+// (drain, disk budget, lookupd re-resolution).
+type Options struct {
+	NodeID   int64
+	LogLevel string
+	Logf     func(level, format string, args ...any) // nil: standard error
+
+	TCPAddress        string
+	HTTPAddress       string
+	BroadcastAddress  string
+	BroadcastTCPPort  int
+	BroadcastHTTPPort int
+
+	LookupdTCPAddresses   []string
+	LookupResolveInterval time.Duration
+	AuthHTTPAddresses     []string
+
+	DataPath        string
+	MemQueueSize    int64
+	MaxBytesPerFile int64
+	SyncEvery       int64
+	SyncTimeout     time.Duration
+	MaxDiskBytes    int64
+
+	QueueScanInterval time.Duration
+
+	MsgTimeout    time.Duration
+	MaxMsgTimeout time.Duration
+	MaxMsgSize    int64
+	MaxBodySize   int64
+	MaxReqTimeout time.Duration
+	ClientTimeout time.Duration
+
+	MaxHeartbeatInterval   time.Duration
+	MaxRdyCount            int64
+	MaxOutputBufferSize    int64
+	MaxOutputBufferTimeout time.Duration
+	MinOutputBufferTimeout time.Duration
+	OutputBufferTimeout    time.Duration
+	MaxChannelConsumers    int
+
+	TLSCert             string
+	TLSKey              string
+	TLSClientAuthPolicy string
+	TLSRootCAFile       string
+	TLSRequired         int // TLSNotRequired, TLSRequiredExceptHTTP or TLSRequired
+	TLSMinVersion       uint16
+
+	DeflateEnabled  bool
+	MaxDeflateLevel int
+	SnappyEnabled   bool
+
+	DrainTimeout   time.Duration
+	TerminationLog string
+}
+
+// TLS policies, as nsqd's --tls-required takes them.
+const (
+	TLSNotRequired = iota
+	TLSRequiredExceptHTTP
+	TLSRequired
+)
+
+// NewOptions returns nsqd v1.3.0's defaults.
+func NewOptions() *Options {
+	hostname, _ := os.Hostname()
+	return &Options{
+		NodeID:           defaultNodeID(hostname),
+		LogLevel:         "info",
+		TCPAddress:       "0.0.0.0:4150",
+		HTTPAddress:      "0.0.0.0:4151",
+		BroadcastAddress: hostname,
+
+		LookupResolveInterval: 5 * time.Second,
+
+		MemQueueSize:    10000,
+		MaxBytesPerFile: 100 * 1024 * 1024,
+		SyncEvery:       2500,
+		SyncTimeout:     2 * time.Second,
+
+		QueueScanInterval: 100 * time.Millisecond,
+
+		MsgTimeout:    60 * time.Second,
+		MaxMsgTimeout: 15 * time.Minute,
+		MaxMsgSize:    1024 * 1024,
+		MaxBodySize:   5 * 1024 * 1024,
+		MaxReqTimeout: time.Hour,
+		ClientTimeout: 60 * time.Second,
+
+		MaxHeartbeatInterval:   60 * time.Second,
+		MaxRdyCount:            2500,
+		MaxOutputBufferSize:    64 * 1024,
+		MaxOutputBufferTimeout: 30 * time.Second,
+		MinOutputBufferTimeout: 25 * time.Millisecond,
+		OutputBufferTimeout:    250 * time.Millisecond,
+
+		DeflateEnabled:  true,
+		MaxDeflateLevel: 6,
+		SnappyEnabled:   true,
+
+		DrainTimeout: 30 * time.Second,
+	}
+}
+
+// defaultNodeID is nsqd's: a hash of the host name, in [0, 1024).
+func defaultNodeID(hostname string) int64 {
+	h := md5.New()
+	io.WriteString(h, hostname)
+	return int64(crc32.ChecksumIEEE(h.Sum(nil)) % 1024)
+}

@@ -1,0 +1,240 @@
+package queued
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+var (
+	okBytes        = []byte("OK")
+	heartbeatBytes = []byte("_heartbeat_")
+	separator      = []byte(" ")
+)
+
+// ioLoop reads and executes a client's commands until it disconnects or a
+// fatal error; a message pump beside it delivers messages.
+func (d *Daemon) ioLoop(c *client) error {
+	pumpStarted := make(chan struct{})
+	go d.messagePump(c, pumpStarted)
+	<-pumpStarted
+	err := d.readCommands(c)
+	close(c.exitChan)
+	if c.channel != nil {
+		c.channel.RemoveClient(c.ID)
+	}
+	return err
+}
+
+func (d *Daemon) readCommands(c *client) error {
+	for {
+		if c.heartbeatInterval > 0 {
+			c.SetReadDeadline(time.Now().Add(c.heartbeatInterval * 2))
+		} else {
+			c.SetReadDeadline(time.Time{})
+		}
+		line, err := c.Reader.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("failed to read command - %w", err)
+		}
+		line = bytes.TrimSuffix(line[:len(line)-1], []byte("\r"))
+		params := bytes.Split(line, separator)
+		resp, err := d.exec(c, params)
+		if err != nil {
+			var ce *protocol.ClientErr
+			if !errors.As(err, &ce) {
+				ce = protocol.NewFatalClientErr(err, "E_INVALID", err.Error())
+			}
+			d.logf("ERROR", "[%s] - %s", c, ce.Error())
+			if sendErr := d.send(c, protocol.FrameTypeError, []byte(ce.Error())); sendErr != nil || ce.Fatal {
+				return ce
+			}
+			continue
+		}
+		if resp != nil {
+			if err := d.send(c, protocol.FrameTypeResponse, resp); err != nil {
+				return fmt.Errorf("failed to send response - %w", err)
+			}
+		}
+	}
+}
+
+// send writes a frame and, unless it is a message, flushes it.
+func (d *Daemon) send(c *client, frameType int32, data []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := protocol.WriteFrame(c.Writer, frameType, data); err != nil {
+		return err
+	}
+	if frameType != protocol.FrameTypeMessage {
+		return c.flush()
+	}
+	return nil
+}
+
+func (d *Daemon) exec(c *client, params [][]byte) ([]byte, error) {
+	cmd := string(params[0])
+	if cmd == "IDENTIFY" {
+		return d.IDENTIFY(c, params)
+	}
+	if d.opts().TLSRequired != TLSNotRequired && !c.tls.Load() {
+		return nil, protocol.NewFatalClientErr(nil, "E_INVALID",
+			fmt.Sprintf("cannot %s in current state (TLS required)", cmd))
+	}
+	switch cmd {
+	case "FIN":
+		return d.FIN(c, params)
+	case "RDY":
+		return d.RDY(c, params)
+	case "REQ":
+		return d.REQ(c, params)
+	case "PUB":
+		return d.PUB(c, params)
+	case "MPUB":
+		return d.MPUB(c, params)
+	case "DPUB":
+		return d.DPUB(c, params)
+	case "NOP":
+		return nil, nil
+	case "TOUCH":
+		return d.TOUCH(c, params)
+	case "SUB":
+		return d.SUB(c, params)
+	case "CLS":
+		return d.CLS(c, params)
+	case "AUTH":
+		return d.AUTH(c, params)
+	}
+	return nil, protocol.NewFatalClientErr(nil, "E_INVALID", fmt.Sprintf("invalid command %s", params[0]))
+}
+
+// messagePump delivers a subscribed client's messages as its RDY allows,
+// buffering writes and flushing them every output buffer timeout.
+func (d *Daemon) messagePump(c *client, started chan struct{}) {
+	var ch *Channel
+	subEvents, identifyEvents := c.subEventChan, c.identifyChan
+	c.writeMu.Lock()
+	bufferTimeout, heartbeat, msgTimeout := c.outputBufferTimeout, c.heartbeatInterval, c.msgTimeout
+	c.writeMu.Unlock()
+	bufferTicker := newTicker(bufferTimeout)
+	heartbeatTicker := newTicker(heartbeat)
+	defer func() { bufferTicker.stop(); heartbeatTicker.stop() }()
+	sampleRate := int32(0)
+	flushed := true
+	buf := make([]byte, 0, 1024)
+	close(started)
+	for {
+		var mem chan *Message
+		var disk chan diskMessage
+		var flushC <-chan time.Time
+		switch {
+		case ch == nil || !c.isReadyForMessages():
+			if err := d.flushClient(c); err != nil {
+				d.pumpFailed(c, err)
+				return
+			}
+			flushed = true
+		case flushed:
+			mem, disk = ch.memoryMsgs, ch.fromDisk.out
+		default:
+			mem, disk, flushC = ch.memoryMsgs, ch.fromDisk.out, bufferTicker.c()
+		}
+		var m *Message
+		select {
+		case <-flushC:
+			if err := d.flushClient(c); err != nil {
+				d.pumpFailed(c, err)
+				return
+			}
+			flushed = true
+			continue
+		case <-c.readyStateChan:
+			continue
+		case ch = <-subEvents:
+			subEvents = nil
+			continue
+		case ev := <-identifyEvents:
+			identifyEvents = nil
+			bufferTicker.reset(ev.outputBufferTimeout)
+			heartbeatTicker.reset(ev.heartbeatInterval)
+			sampleRate, msgTimeout = ev.sampleRate, ev.msgTimeout
+			continue
+		case <-heartbeatTicker.c():
+			if err := d.send(c, protocol.FrameTypeResponse, heartbeatBytes); err != nil {
+				d.pumpFailed(c, err)
+				return
+			}
+			continue
+		case dm := <-disk:
+			if dm.dueAt > time.Now().UnixNano() {
+				ch.startDeferred(dm.msg, dm.dueAt) // deferred before a restart
+				continue
+			}
+			m = dm.msg
+		case m = <-mem:
+		case <-c.exitChan:
+			return
+		}
+		if sampleRate > 0 && rand.Int32N(100) > sampleRate {
+			continue
+		}
+		m.Attempts++
+		ch.StartInFlight(m, c.ID, msgTimeout)
+		c.sendingMessage()
+		buf = m.appendWire(buf[:0])
+		if err := d.send(c, protocol.FrameTypeMessage, buf); err != nil {
+			d.pumpFailed(c, err)
+			return
+		}
+		flushed = false
+	}
+}
+
+func (d *Daemon) flushClient(c *client) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.flush()
+}
+
+func (d *Daemon) pumpFailed(c *client, err error) {
+	d.logf("ERROR", "PROTOCOL(V2): [%s] messagePump error - %s", c, err)
+	c.close()
+}
+
+// ticker is a time.Ticker that may be off (a zero interval).
+type ticker struct{ t *time.Ticker }
+
+func newTicker(d time.Duration) *ticker {
+	tk := &ticker{}
+	tk.reset(d)
+	return tk
+}
+
+func (tk *ticker) reset(d time.Duration) {
+	tk.stop()
+	if d > 0 {
+		tk.t = time.NewTicker(d)
+	}
+}
+
+func (tk *ticker) c() <-chan time.Time {
+	if tk.t == nil {
+		return nil
+	}
+	return tk.t.C
+}
+
+func (tk *ticker) stop() {
+	if tk.t != nil {
+		tk.t.Stop()
+		tk.t = nil
+	}
+}

@@ -1,0 +1,236 @@
+package queued
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+// inFlightCommand checks what FIN, REQ and TOUCH share: state and ID.
+func inFlightCommand(c *client, params [][]byte, cmd string, minParams int) (MessageID, error) {
+	var id MessageID
+	if s := c.state.Load(); s != stateSubscribed && s != stateClosing {
+		return id, fatal("E_INVALID", "cannot %s in current state", cmd)
+	}
+	if len(params) < minParams {
+		return id, fatal("E_INVALID", "%s insufficient number of params", cmd)
+	}
+	if len(params[1]) != MsgIDLength {
+		return id, fatal("E_INVALID", "invalid message ID")
+	}
+	copy(id[:], params[1])
+	return id, nil
+}
+
+func (d *Daemon) FIN(c *client, params [][]byte) ([]byte, error) {
+	id, err := inFlightCommand(c, params, "FIN", 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.channel.FinishMessage(c.ID, id); err != nil {
+		return nil, protocol.NewClientErr(err, "E_FIN_FAILED", fmt.Sprintf("FIN %s failed %s", id[:], err))
+	}
+	c.finishedMessage()
+	return nil, nil
+}
+
+func (d *Daemon) REQ(c *client, params [][]byte) ([]byte, error) {
+	id, err := inFlightCommand(c, params, "REQ", 3)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := parseBase10(params[2])
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_INVALID", fmt.Sprintf("REQ could not parse timeout %s", params[2]))
+	}
+	// Out-of-range delays are clamped, not refused, as nsqd does.
+	delay := min(time.Duration(ms)*time.Millisecond, d.opts().MaxReqTimeout)
+	if err := c.channel.RequeueMessage(c.ID, id, delay); err != nil {
+		return nil, protocol.NewClientErr(err, "E_REQ_FAILED", fmt.Sprintf("REQ %s failed %s", id[:], err))
+	}
+	c.requeuedMessage()
+	return nil, nil
+}
+
+func (d *Daemon) TOUCH(c *client, params [][]byte) ([]byte, error) {
+	id, err := inFlightCommand(c, params, "TOUCH", 2)
+	if err != nil {
+		return nil, err
+	}
+	c.writeMu.Lock()
+	timeout := c.msgTimeout
+	c.writeMu.Unlock()
+	if err := c.channel.TouchMessage(c.ID, id, timeout); err != nil {
+		return nil, protocol.NewClientErr(err, "E_TOUCH_FAILED", fmt.Sprintf("TOUCH %s failed %s", id[:], err))
+	}
+	return nil, nil
+}
+
+func (d *Daemon) CLS(c *client, params [][]byte) ([]byte, error) {
+	if c.state.Load() != stateSubscribed {
+		return nil, fatal("E_INVALID", "cannot CLS in current state")
+	}
+	c.setReadyCount(0)
+	c.state.Store(stateClosing)
+	return []byte("CLOSE_WAIT"), nil
+}
+
+func (d *Daemon) PUB(c *client, params [][]byte) ([]byte, error) {
+	if len(params) < 2 {
+		return nil, fatal("E_INVALID", "PUB insufficient number of parameters")
+	}
+	topicName := string(params[1])
+	if !protocol.ValidName(topicName) {
+		return nil, fatal("E_BAD_TOPIC", "PUB topic name %q is not valid", topicName)
+	}
+	body, err := d.readMessageBody(c, "PUB")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkAuth(c, "PUB", topicName, ""); err != nil {
+		return nil, err
+	}
+	if err := d.publish(topicName, body, 0); err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_PUB_FAILED", "PUB failed "+err.Error())
+	}
+	c.publishedMessage(topicName, 1)
+	return okBytes, nil
+}
+
+func (d *Daemon) DPUB(c *client, params [][]byte) ([]byte, error) {
+	if len(params) < 3 {
+		return nil, fatal("E_INVALID", "DPUB insufficient number of parameters")
+	}
+	topicName := string(params[1])
+	if !protocol.ValidName(topicName) {
+		return nil, fatal("E_BAD_TOPIC", "DPUB topic name %q is not valid", topicName)
+	}
+	ms, err := parseBase10(params[2])
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_INVALID", fmt.Sprintf("DPUB could not parse timeout %s", params[2]))
+	}
+	delay, max := time.Duration(ms)*time.Millisecond, d.opts().MaxReqTimeout
+	if delay < 0 || delay > max {
+		return nil, fatal("E_INVALID", "DPUB timeout %d out of range 0-%d", ms, max/time.Millisecond)
+	}
+	body, err := d.readMessageBody(c, "DPUB")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkAuth(c, "DPUB", topicName, ""); err != nil {
+		return nil, err
+	}
+	if err := d.publish(topicName, body, delay); err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_DPUB_FAILED", "DPUB failed "+err.Error())
+	}
+	c.publishedMessage(topicName, 1)
+	return okBytes, nil
+}
+
+// publish puts one message on a topic, deferred by delay if positive.
+func (d *Daemon) publish(topicName string, body []byte, delay time.Duration) error {
+	if d.draining() {
+		return errDraining
+	}
+	t, err := d.GetTopic(topicName)
+	if err != nil {
+		return err
+	}
+	m := newMessage(d.ids.next(), body)
+	if delay > 0 {
+		m.deferUntil = time.Now().Add(delay).UnixNano()
+	}
+	return t.PutMessage(m)
+}
+
+var errDraining = errors.New("draining: this daemon accepts no new messages")
+
+func (d *Daemon) readMessageBody(c *client, cmd string) ([]byte, error) {
+	n, err := readLen(c)
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", cmd+" failed to read message body size")
+	}
+	if n <= 0 {
+		return nil, fatal("E_BAD_MESSAGE", "%s invalid message body size %d", cmd, n)
+	}
+	if max := d.opts().MaxMsgSize; int64(n) > max {
+		return nil, fatal("E_BAD_MESSAGE", "%s message too big %d > %d", cmd, n, max)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(c.Reader, body); err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", cmd+" failed to read message body")
+	}
+	return body, nil
+}
+
+func (d *Daemon) MPUB(c *client, params [][]byte) ([]byte, error) {
+	if len(params) < 2 {
+		return nil, fatal("E_INVALID", "MPUB insufficient number of parameters")
+	}
+	topicName := string(params[1])
+	if !protocol.ValidName(topicName) {
+		return nil, fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name %q is not valid", topicName)
+	}
+	if err := d.checkAuth(c, "MPUB", topicName, ""); err != nil {
+		return nil, err
+	}
+	n, err := readLen(c)
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_BAD_BODY", "MPUB failed to read body size")
+	}
+	if n <= 0 {
+		return nil, fatal("E_BAD_BODY", "MPUB invalid body size %d", n)
+	}
+	if max := d.opts().MaxBodySize; int64(n) > max {
+		return nil, fatal("E_BAD_BODY", "MPUB body too big %d > %d", n, max)
+	}
+	msgs, err := d.readMPUB(c)
+	if err != nil {
+		return nil, err
+	}
+	if d.draining() {
+		return nil, protocol.NewFatalClientErr(errDraining, "E_MPUB_FAILED", "MPUB failed "+errDraining.Error())
+	}
+	t, err := d.GetTopic(topicName)
+	if err == nil {
+		err = t.PutMessages(msgs)
+	}
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_MPUB_FAILED", "MPUB failed "+err.Error())
+	}
+	c.publishedMessage(topicName, uint64(len(msgs)))
+	return okBytes, nil
+}
+
+func (d *Daemon) readMPUB(c *client) ([]*Message, error) {
+	o := d.opts()
+	count, err := readLen(c)
+	if err != nil {
+		return nil, protocol.NewFatalClientErr(err, "E_BAD_BODY", "MPUB failed to read message count")
+	}
+	if count <= 0 || int64(count) > (o.MaxBodySize-4)/5 {
+		return nil, fatal("E_BAD_BODY", "MPUB invalid message count %d", count)
+	}
+	msgs := make([]*Message, 0, count)
+	for i := range count {
+		size, err := readLen(c)
+		if err != nil {
+			return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", fmt.Sprintf("MPUB failed to read message(%d) body size", i))
+		}
+		if size <= 0 {
+			return nil, fatal("E_BAD_MESSAGE", "MPUB invalid message(%d) body size %d", i, size)
+		}
+		if int64(size) > o.MaxMsgSize {
+			return nil, fatal("E_BAD_MESSAGE", "MPUB message too big %d > %d", size, o.MaxMsgSize)
+		}
+		body := make([]byte, size)
+		if _, err := io.ReadFull(c.Reader, body); err != nil {
+			return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", "MPUB failed to read message body")
+		}
+		msgs = append(msgs, newMessage(d.ids.next(), body))
+	}
+	return msgs, nil
+}

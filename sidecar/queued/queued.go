@@ -1,0 +1,237 @@
+package queued
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
+)
+
+// Version is what queued reports as its version (nsqd's, for clients that
+// check features by version).
+const Version = "1.3.0"
+
+// Daemon is one queued: its topics, listeners and background loops.
+type Daemon struct {
+	clientIDSeq atomic.Int64
+	options     atomic.Pointer[Options]
+	startTime   time.Time
+	ids         *idFactory
+
+	topicsMu sync.RWMutex
+	topics   map[string]*Topic
+	loading  atomic.Bool // metadata is being loaded: do not rewrite it
+	metaMu   sync.Mutex
+
+	tcpListener  net.Listener
+	httpListener net.Listener
+	tcp          *tcpServer
+	tls          *tls.Config
+	clients      clientSet
+	drainMode    atomic.Bool
+
+	exitOnce sync.Once
+	exit     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New validates opts, binds the listeners and loads the topics and
+// channels saved in the data path. Main starts serving.
+func New(opts *Options) (*Daemon, error) {
+	if err := validateOptions(opts); err != nil {
+		return nil, err
+	}
+	if opts.DataPath == "" {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opts.DataPath = cwd
+	}
+	d := &Daemon{
+		startTime: time.Now(),
+		ids:       newIDFactory(opts.NodeID),
+		topics:    map[string]*Topic{},
+		exit:      make(chan struct{}),
+	}
+	d.options.Store(opts)
+	var err error
+	if d.tls, err = buildTLSConfig(opts); err != nil {
+		return nil, err
+	}
+	if d.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
+		return nil, fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
+	}
+	if d.httpListener, err = net.Listen("tcp", opts.HTTPAddress); err != nil {
+		d.tcpListener.Close()
+		return nil, fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
+	}
+	if err := d.loadMetadata(); err != nil {
+		d.tcpListener.Close()
+		d.httpListener.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func validateOptions(o *Options) error {
+	switch {
+	case o.NodeID < 0 || o.NodeID >= 1024:
+		return fmt.Errorf("--node-id %d must be in [0,1024)", o.NodeID)
+	case o.MemQueueSize < 0:
+		return fmt.Errorf("--mem-queue-size %d must not be negative", o.MemQueueSize)
+	case o.SyncEvery < 1:
+		return fmt.Errorf("--sync-every %d must be at least 1", o.SyncEvery)
+	case o.MaxMsgSize < 1 || o.MaxBodySize < o.MaxMsgSize:
+		return fmt.Errorf("--max-body-size (%d) must be at least --max-msg-size (%d), which must be positive", o.MaxBodySize, o.MaxMsgSize)
+	case o.MaxDeflateLevel < 1 || o.MaxDeflateLevel > 9:
+		return fmt.Errorf("--max-deflate-level %d must be in [1,9]", o.MaxDeflateLevel)
+	}
+	return nil
+}
+
+func (d *Daemon) opts() *Options { return d.options.Load() }
+
+// TCPAddr and HTTPAddr are the bound addresses (useful with port 0).
+func (d *Daemon) TCPAddr() *net.TCPAddr  { return d.tcpListener.Addr().(*net.TCPAddr) }
+func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TCPAddr) }
+
+// Main serves until Exit is called.
+func (d *Daemon) Main() error {
+	d.tcp = newTCPServer(d)
+	errc := make(chan error, 2)
+	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })
+	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
+	d.goLoop(d.queueScanLoop)
+	select {
+	case err := <-errc:
+		d.Exit()
+		return err
+	case <-d.exit:
+		return nil
+	}
+}
+
+func (d *Daemon) goLoop(f func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+}
+
+// Exit stops serving, closes every topic and channel (keeping their
+// messages on disk) and saves the metadata.
+func (d *Daemon) Exit() {
+	d.exitOnce.Do(func() {
+		d.tcpListener.Close()
+		d.httpListener.Close()
+		if d.tcp != nil {
+			d.tcp.closeAll()
+		}
+		if err := d.persistMetadata(); err != nil {
+			d.logf("ERROR", "failed to persist metadata - %s", err)
+		}
+		d.topicsMu.Lock()
+		for _, t := range d.topics {
+			if err := t.Close(); err != nil {
+				d.logf("ERROR", "closing topic %s: %v", t.name, err)
+			}
+		}
+		d.topicsMu.Unlock()
+		close(d.exit)
+		d.wg.Wait()
+	})
+}
+
+// GetTopic returns the named topic, creating (and starting) it if need be.
+func (d *Daemon) GetTopic(name string) (*Topic, error) {
+	d.topicsMu.RLock()
+	t, ok := d.topics[name]
+	d.topicsMu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	d.topicsMu.Lock()
+	if t, ok = d.topics[name]; ok {
+		d.topicsMu.Unlock()
+		return t, nil
+	}
+	t, err := newTopic(name, d)
+	if err != nil {
+		d.topicsMu.Unlock()
+		return nil, err
+	}
+	d.topics[name] = t
+	d.topicsMu.Unlock()
+	d.logf("INFO", "TOPIC(%s): created", name)
+	d.topicCreated(t)
+	if !d.loading.Load() {
+		t.Start()
+		d.persistMetadataLogged()
+	}
+	return t, nil
+}
+
+// GetExistingTopic returns the named topic or an error.
+func (d *Daemon) GetExistingTopic(name string) (*Topic, error) {
+	d.topicsMu.RLock()
+	defer d.topicsMu.RUnlock()
+	t, ok := d.topics[name]
+	if !ok {
+		return nil, errors.New("topic does not exist")
+	}
+	return t, nil
+}
+
+// DeleteExistingTopic deletes a topic, its channels and their messages.
+func (d *Daemon) DeleteExistingTopic(name string) error {
+	d.topicsMu.RLock()
+	t, ok := d.topics[name]
+	d.topicsMu.RUnlock()
+	if !ok {
+		return errors.New("topic does not exist")
+	}
+	err := t.Delete()
+	d.topicsMu.Lock()
+	delete(d.topics, name)
+	d.topicsMu.Unlock()
+	d.topicDeleted(t)
+	d.persistMetadataLogged()
+	return err
+}
+
+func (d *Daemon) deleteChannelByName(topic, channel string) {
+	if t, err := d.GetExistingTopic(topic); err == nil {
+		t.DeleteExistingChannel(channel)
+	}
+}
+
+// openBackend opens the disk queue of a topic or channel; ephemeral ones
+// keep nothing on disk.
+func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) {
+	if ephemeral {
+		return discardQueue{}, nil
+	}
+	o := d.opts()
+	dq := diskqueue.NewOptions()
+	dq.MaxBytesPerFile = o.MaxBytesPerFile
+	dq.MaxRecordSize = int(o.MaxMsgSize) + messageHeaderSize + 9
+	dq.SyncEvery = o.SyncEvery
+	dq.SyncTimeout = o.SyncTimeout
+	dq.MaxDiskBytes = o.MaxDiskBytes
+	dq.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
+	return diskqueue.Open(o.DataPath, name, dq)
+}
+
+func isEphemeral(name string) bool { return protocol.Ephemeral(name) }
+
+func (d *Daemon) dataFile(name string) string { return filepath.Join(d.opts().DataPath, name) }

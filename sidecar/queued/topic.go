@@ -1,0 +1,171 @@
+package queued
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Topic receives published messages and copies each to every channel.
+type Topic struct {
+	messageCount atomic.Uint64
+	messageBytes atomic.Uint64
+
+	name      string
+	d         *Daemon
+	ephemeral bool
+
+	channelsMu sync.RWMutex
+	channels   map[string]*Channel
+
+	backend    backendQueue
+	fromDisk   *backendReader
+	memoryMsgs chan *Message
+	paused     atomic.Bool
+
+	channelsChanged chan struct{}
+	pauseChanged    chan struct{}
+	start           chan struct{}
+	exit            chan struct{}
+	pumpDone        chan struct{}
+
+	exitMu   sync.RWMutex
+	exiting  bool
+	deleteFn sync.Once
+}
+
+func newTopic(name string, d *Daemon) (*Topic, error) {
+	t := &Topic{
+		name:            name,
+		d:               d,
+		ephemeral:       isEphemeral(name),
+		channels:        map[string]*Channel{},
+		memoryMsgs:      make(chan *Message, d.opts().MemQueueSize),
+		channelsChanged: make(chan struct{}, 1),
+		pauseChanged:    make(chan struct{}, 1),
+		start:           make(chan struct{}, 1),
+		exit:            make(chan struct{}),
+		pumpDone:        make(chan struct{}),
+	}
+	bq, err := d.openBackend(name, t.ephemeral)
+	if err != nil {
+		return nil, fmt.Errorf("topic %s: %w", name, err)
+	}
+	t.backend = bq
+	t.fromDisk = startBackendReader(bq, "topic "+name, d.logf)
+	go t.messagePump()
+	return t, nil
+}
+
+// Start lets the topic deliver to its channels. A topic loaded at start-up
+// waits until its channels are all there, so none misses a message.
+func (t *Topic) Start() {
+	select {
+	case t.start <- struct{}{}:
+	default:
+	}
+}
+
+// Exiting reports whether the topic is closing or deleted.
+func (t *Topic) Exiting() bool {
+	t.exitMu.RLock()
+	defer t.exitMu.RUnlock()
+	return t.exiting
+}
+
+// GetChannel returns the named channel, creating it if need be.
+func (t *Topic) GetChannel(name string) (*Channel, error) {
+	t.channelsMu.Lock()
+	c, isNew, err := t.getOrCreateChannel(name)
+	t.channelsMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if isNew {
+		signal(t.channelsChanged)
+		t.d.channelCreated(t, c)
+	}
+	return c, nil
+}
+
+func (t *Topic) getOrCreateChannel(name string) (*Channel, bool, error) {
+	if c, ok := t.channels[name]; ok {
+		return c, false, nil
+	}
+	c, err := newChannel(t.name, name, t.d)
+	if err != nil {
+		return nil, false, err
+	}
+	t.channels[name] = c
+	t.d.logf("INFO", "TOPIC(%s): new channel(%s)", t.name, name)
+	return c, true, nil
+}
+
+// GetExistingChannel returns the named channel or an error.
+func (t *Topic) GetExistingChannel(name string) (*Channel, error) {
+	t.channelsMu.RLock()
+	defer t.channelsMu.RUnlock()
+	c, ok := t.channels[name]
+	if !ok {
+		return nil, errors.New("channel does not exist")
+	}
+	return c, nil
+}
+
+// DeleteExistingChannel deletes a channel and its messages.
+func (t *Topic) DeleteExistingChannel(name string) error {
+	t.channelsMu.Lock()
+	c, ok := t.channels[name]
+	if !ok {
+		t.channelsMu.Unlock()
+		return errors.New("channel does not exist")
+	}
+	delete(t.channels, name)
+	left := len(t.channels)
+	t.channelsMu.Unlock()
+	t.d.logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
+	err := c.Delete()
+	signal(t.channelsChanged)
+	t.d.channelDeleted(t, c)
+	if left == 0 && t.ephemeral {
+		go t.deleteFn.Do(func() { t.d.DeleteExistingTopic(t.name) })
+	}
+	return err
+}
+
+// sortedChannels returns the channels ordered by name.
+func (t *Topic) sortedChannels() []*Channel {
+	t.channelsMu.RLock()
+	out := make([]*Channel, 0, len(t.channels))
+	for _, c := range t.channels {
+		out = append(out, c)
+	}
+	t.channelsMu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// Depth is the number of messages not yet copied to channels.
+func (t *Topic) Depth() int64 { return int64(len(t.memoryMsgs)) + t.backend.Depth() }
+
+// Pause stops copying messages to channels; publishing goes on.
+func (t *Topic) Pause() error   { return t.setPaused(true) }
+func (t *Topic) UnPause() error { return t.setPaused(false) }
+
+func (t *Topic) setPaused(p bool) error {
+	t.paused.Store(p)
+	signal(t.pauseChanged)
+	return t.d.persistMetadata()
+}
+
+// IsPaused reports whether the topic is paused.
+func (t *Topic) IsPaused() bool { return t.paused.Load() }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
