@@ -25,6 +25,10 @@ type Options struct {
 	SyncEvery int64
 	// SyncTimeout is the longest time between syncs (nsqd's --sync-timeout).
 	SyncTimeout time.Duration
+	// ManualCommit keeps records read but not yet committed (Commit) on
+	// disk: a restart delivers them again. Without it, a record is done once
+	// Read returns it, as in nsqd.
+	ManualCommit bool
 	// MaxDiskBytes bounds the bytes the queue's segments may hold on disk;
 	// a Put beyond it fails with ErrDiskFull. 0 means unlimited.
 	MaxDiskBytes int64

@@ -86,7 +86,9 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 
 // Put appends a record. With the durable policy (SyncEvery 1) it returns
 // only once the record is fsynced.
-func (q *Queue) Put(payload []byte) error {
+func (q *Queue) Put(payload []byte) error { return q.put(payload, true) }
+
+func (q *Queue) put(payload []byte, wait bool) error {
 	if len(payload) > q.opts.MaxRecordSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), q.opts.MaxRecordSize)
 	}
@@ -109,13 +111,25 @@ func (q *Queue) Put(payload []byte) error {
 
 	syncDue := q.unsynced.Add(1) >= q.opts.SyncEvery
 	signal(q.dataReady)
-	if q.opts.durable() {
+	if q.opts.durable() && wait {
 		return q.syncUpTo(seq)
 	}
-	if syncDue {
+	if syncDue && !q.opts.durable() {
 		signal(q.syncNow)
 	}
 	return nil
+}
+
+// Append is Put without waiting for the fsync, even under the durable
+// policy: for a caller that stores a batch and then calls Sync once.
+func (q *Queue) Append(payload []byte) error { return q.put(payload, false) }
+
+// Sync returns once everything written so far is fsynced.
+func (q *Queue) Sync() error {
+	q.mu.Lock()
+	seq := q.writeSeq
+	q.mu.Unlock()
+	return q.syncUpTo(seq)
 }
 
 func (q *Queue) writable(size int64) error {
@@ -263,7 +277,7 @@ func (q *Queue) Empty() error {
 	q.r.close()
 	q.wfile = next
 	q.write = position{seg: q.write.seg + 1}
-	q.r.pos = q.write
+	q.r.pos, q.r.committed, q.r.readEnds = q.write, q.write, nil
 	q.depth.Store(0)
 	q.diskBytes = 0
 	q.syncedSeq = q.writeSeq

@@ -10,6 +10,10 @@ import (
 // reader is the read side's state, guarded by Queue.rmu.
 type reader struct {
 	pos   position
+	// With ManualCommit: where reading resumes after a restart, and the end
+	// of each record read since, oldest first.
+	committed position
+	readEnds  []position
 	f     file
 	sc    *scanner
 	final bool // the open segment is no longer written to: its size is its end
@@ -26,6 +30,15 @@ func (r *reader) close() {
 // Read returns the next record in order, or ErrEmpty when every stored
 // record has been read. The returned slice is the caller's.
 func (q *Queue) Read() ([]byte, error) {
+	b, _, err := q.ReadNext()
+	return b, err
+}
+
+// Position is a place in the queue, for Commit.
+type Position = position
+
+// ReadNext is Read that also returns where the record ends, for Commit.
+func (q *Queue) ReadNext() ([]byte, Position, error) {
 	q.rmu.Lock()
 	defer q.rmu.Unlock()
 	for {
@@ -33,31 +46,70 @@ func (q *Queue) Read() ([]byte, error) {
 		closed, end := q.closed, q.write
 		q.mu.Unlock()
 		if closed {
-			return nil, ErrClosed
+			return nil, position{}, ErrClosed
 		}
 		if !q.r.pos.before(end) {
 			q.caughtUp()
-			return nil, ErrEmpty
+			return nil, position{}, ErrEmpty
 		}
 		if err := q.openReadSegment(end); err != nil {
-			return nil, err
+			return nil, position{}, err
 		}
 		payload, err := q.r.sc.next()
 		q.noteDamage()
 		if err == nil {
 			q.r.pos.off = q.r.sc.off
 			q.depth.Add(-1)
+			if q.opts.ManualCommit {
+				q.r.readEnds = append(q.r.readEnds, q.r.pos)
+			}
 			q.countRead()
-			return append([]byte(nil), payload...), nil
+			return append([]byte(nil), payload...), q.r.pos, nil
 		}
 		if !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("diskqueue: read %s: %w", q.files.segment(q.r.pos.seg), err)
+			return nil, position{}, fmt.Errorf("diskqueue: read %s: %w", q.files.segment(q.r.pos.seg), err)
 		}
 		q.r.pos.off = q.r.sc.off
 		if q.r.pos.seg < end.seg {
 			q.nextReadSegment()
 		}
 	}
+}
+
+// Commit marks every record that ends at or before p as done: with
+// ManualCommit, the next sync persists p as where reading resumes.
+func (q *Queue) Commit(p Position) {
+	q.rmu.Lock()
+	defer q.rmu.Unlock()
+	q.commitLocked(p)
+}
+
+func (q *Queue) commitLocked(p position) {
+	if !q.r.committed.before(p) {
+		return
+	}
+	n := 0
+	for n < len(q.r.readEnds) && !p.before(q.r.readEnds[n]) {
+		n++
+	}
+	q.r.readEnds = q.r.readEnds[n:]
+	q.r.committed = p
+}
+
+// CommitAll commits every record read so far.
+func (q *Queue) CommitAll() {
+	q.rmu.Lock()
+	defer q.rmu.Unlock()
+	q.commitLocked(q.r.pos)
+}
+
+// resumeAt is where a restart resumes reading, and how many records read
+// since then it will deliver again. Called with rmu held.
+func (q *Queue) resumeAt() (position, int64) {
+	if !q.opts.ManualCommit {
+		return q.r.pos, 0
+	}
+	return q.r.committed, int64(len(q.r.readEnds))
 }
 
 // DataReady returns a channel that holds a token whenever a record has been

@@ -73,7 +73,7 @@ func (q *Queue) recover() error {
 	if !read.before(q.write) {
 		read, depth = q.write, 0
 	}
-	q.r.pos = read
+	q.r.pos, q.r.committed = read, read
 	q.depth.Store(depth)
 	return q.sync()
 }
@@ -161,7 +161,7 @@ func (q *Queue) startEmpty(seg int64) error {
 	}
 	q.wfile = f
 	q.write = position{seg: seg}
-	q.r.pos = q.write
+	q.r.pos, q.r.committed = q.write, q.write
 	return q.sync()
 }
 

@@ -34,7 +34,8 @@ func (q *Queue) sync() error {
 	q.rmu.Lock()
 	q.mu.Lock()
 	closed, failed := q.closed, q.failed
-	m := meta{read: q.r.pos, write: q.write, depth: max(0, q.depth.Load())}
+	read, reread := q.resumeAt()
+	m := meta{read: read, write: q.write, depth: max(0, q.depth.Load()) + reread}
 	seq, f := q.writeSeq, q.wfile
 	q.mu.Unlock()
 	q.rmu.Unlock()
