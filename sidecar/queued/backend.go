@@ -12,7 +12,11 @@ import (
 // their overflow is dropped).
 type backendQueue interface {
 	Put([]byte) error
-	Read() ([]byte, error)
+	Append([]byte) error
+	Sync() error
+	ReadNext() ([]byte, diskqueue.Position, error)
+	Commit(diskqueue.Position)
+	CommitAll()
 	DataReady() <-chan struct{}
 	Depth() int64
 	Empty() error
@@ -27,8 +31,14 @@ var (
 
 type discardQueue struct{}
 
-func (discardQueue) Put([]byte) error           { return nil }
-func (discardQueue) Read() ([]byte, error)      { return nil, diskqueue.ErrEmpty }
+func (discardQueue) Put([]byte) error    { return nil }
+func (discardQueue) Append([]byte) error { return nil }
+func (discardQueue) Sync() error         { return nil }
+func (discardQueue) ReadNext() ([]byte, diskqueue.Position, error) {
+	return nil, diskqueue.Position{}, diskqueue.ErrEmpty
+}
+func (discardQueue) Commit(diskqueue.Position)  {}
+func (discardQueue) CommitAll()                 {}
 func (discardQueue) DataReady() <-chan struct{} { return nil }
 func (discardQueue) Depth() int64               { return 0 }
 func (discardQueue) Empty() error               { return nil }
@@ -39,9 +49,19 @@ var diskBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 
 // writeToBackend stores m, with its due time if deferred (0 if not).
 func writeToBackend(bq backendQueue, m *Message, dueAt int64) error {
+	return storeMessage(bq.Put, m, dueAt)
+}
+
+// appendToBackend is writeToBackend without waiting for an fsync: the
+// caller syncs the batch.
+func appendToBackend(bq backendQueue, m *Message, dueAt int64) error {
+	return storeMessage(bq.Append, m, dueAt)
+}
+
+func storeMessage(store func([]byte) error, m *Message, dueAt int64) error {
 	bp := diskBufPool.Get().(*[]byte)
 	*bp = m.appendDisk((*bp)[:0], dueAt)
-	err := bq.Put(*bp)
+	err := store(*bp)
 	diskBufPool.Put(bp)
 	return err
 }
@@ -50,6 +70,7 @@ func writeToBackend(bq backendQueue, m *Message, dueAt int64) error {
 // so a select loop can wait on memory and disk at once, as nsqd's does.
 type backendReader struct {
 	bq    backendQueue
+	track func(m *Message, end diskqueue.Position) // called in read order
 	out   chan diskMessage
 	exit  chan struct{}
 	done  chan struct{}
@@ -61,11 +82,13 @@ type backendReader struct {
 type diskMessage struct {
 	msg   *Message
 	dueAt int64
+	end   diskqueue.Position
 }
 
-func startBackendReader(bq backendQueue, owner string, logf func(level, format string, args ...any)) *backendReader {
+func startBackendReader(bq backendQueue, owner string, logf func(level, format string, args ...any),
+	track func(*Message, diskqueue.Position)) *backendReader {
 	r := &backendReader{bq: bq, out: make(chan diskMessage), exit: make(chan struct{}),
-		done: make(chan struct{}), logf: logf, owner: owner}
+		done: make(chan struct{}), logf: logf, owner: owner, track: track}
 	go r.run()
 	return r
 }
@@ -73,7 +96,7 @@ func startBackendReader(bq backendQueue, owner string, logf func(level, format s
 func (r *backendReader) run() {
 	defer close(r.done)
 	for {
-		b, err := r.bq.Read()
+		b, end, err := r.bq.ReadNext()
 		if errors.Is(err, diskqueue.ErrEmpty) {
 			select {
 			case <-r.bq.DataReady():
@@ -96,7 +119,10 @@ func (r *backendReader) run() {
 			r.logf("ERROR", "%s: skipping an undecodable message on disk: %v", r.owner, err)
 			continue
 		}
-		dm := diskMessage{m, dueAt}
+		if r.track != nil {
+			r.track(m, end)
+		}
+		dm := diskMessage{m, dueAt, end}
 		select {
 		case r.out <- dm:
 		case <-r.exit:

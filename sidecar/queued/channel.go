@@ -2,6 +2,8 @@ package queued
 
 import (
 	"errors"
+
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ type Channel struct {
 
 	backend    backendQueue
 	fromDisk   *backendReader
+	ledger     ledger
 	memoryMsgs chan *Message
 	paused     atomic.Bool
 
@@ -64,7 +67,9 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 		return nil, fmt.Errorf("channel %s/%s: %w", topicName, name, err)
 	}
 	c.backend = bq
-	c.fromDisk = startBackendReader(bq, c.String(), d.logf)
+	c.fromDisk = startBackendReader(bq, c.String(), d.logf, func(m *Message, end diskqueue.Position) {
+		m.disk = c.ledger.add(end)
+	})
 	return c, nil
 }
 
@@ -86,18 +91,54 @@ func (c *Channel) Exiting() bool {
 	return c.exiting
 }
 
-// put queues m for delivery: memory first, disk when memory is full.
+// put queues m for delivery: memory first, disk when memory is full (or
+// --mem-queue-size is 0). A message that came from disk and is written
+// there again is done with in its old place.
 func (c *Channel) put(m *Message) error {
-	select {
-	case c.memoryMsgs <- m:
-		return nil
-	default:
+	if cap(c.memoryMsgs) > 0 || c.ephemeral {
+		select {
+		case c.memoryMsgs <- m:
+			return nil
+		default:
+		}
 	}
 	if err := writeToBackend(c.backend, m, 0); err != nil {
 		c.d.logf("ERROR", "%s: writing to disk: %v", c, err)
 		return err
 	}
+	c.resolve(m)
 	return nil
+}
+
+// putFromTopic is put for the topic's pump, which syncs each batch itself.
+func (c *Channel) putFromTopic(m *Message, dueAt int64) error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
+	if dueAt == 0 && (cap(c.memoryMsgs) > 0 || c.ephemeral) {
+		select {
+		case c.memoryMsgs <- m:
+			c.messageCount.Add(1)
+			return nil
+		default:
+		}
+	}
+	if err := appendToBackend(c.backend, m, dueAt); err != nil {
+		return err
+	}
+	c.messageCount.Add(1)
+	return nil
+}
+
+// resolve tells the disk queue m is done with, once everything read
+// before it is too.
+func (c *Channel) resolve(m *Message) {
+	if end, ok := c.ledger.resolve(m.disk); ok {
+		c.backend.Commit(end)
+	}
+	m.disk = nil
 }
 
 // PutMessage adds a message published to the topic.

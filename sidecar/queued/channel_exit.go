@@ -10,6 +10,7 @@ func (c *Channel) Empty() error {
 		return errExiting
 	}
 	c.initQueues()
+	c.ledger.reset()
 	c.clientsMu.RLock()
 	for _, cl := range c.clients {
 		cl.empty()
@@ -75,5 +76,9 @@ func (c *Channel) flush(held *diskMessage) error {
 		errs = append(errs, writeToBackend(c.backend, m, m.pri))
 	}
 	c.deferredMu.Unlock()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err // keep the old positions: a restart delivers them again
+	}
+	c.backend.CommitAll() // every message read is written again above
+	return nil
 }

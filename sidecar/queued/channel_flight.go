@@ -38,8 +38,12 @@ func (c *Channel) takeInFlight(clientID int64, id MessageID) (*Message, error) {
 
 // FinishMessage marks a message processed (FIN).
 func (c *Channel) FinishMessage(clientID int64, id MessageID) error {
-	_, err := c.takeInFlight(clientID, id)
-	return err
+	m, err := c.takeInFlight(clientID, id)
+	if err != nil {
+		return err
+	}
+	c.resolve(m)
+	return nil
 }
 
 // RequeueMessage puts an in-flight message back (REQ), now or after delay.

@@ -44,7 +44,12 @@ func dial(t testing.TB, d *Daemon) *conn { return dialMagic(t, d, protocol.Magic
 
 func dialMagic(t testing.TB, d *Daemon, magic string) *conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", d.TCPAddr().String(), 5*time.Second)
+	return dialMagicAddr(t, d.TCPAddr().String(), magic)
+}
+
+func dialMagicAddr(t testing.TB, addr, magic string) *conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,21 +82,31 @@ func (c *conn) identify(data map[string]any) []byte {
 // frame reads one frame, skipping heartbeats.
 func (c *conn) frame() (int32, []byte) {
 	c.t.Helper()
+	ft, data, err := c.tryFrame()
+	if err != nil {
+		c.t.Fatalf("read frame: %v", err)
+	}
+	return ft, data
+}
+
+// tryFrame reads one frame, skipping heartbeats, and reports errors
+// instead of failing: for connections expected to break.
+func (c *conn) tryFrame() (int32, []byte, error) {
 	for {
 		var hdr [8]byte
 		if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
-			c.t.Fatalf("read frame: %v", err)
+			return 0, nil, err
 		}
 		data := make([]byte, binary.BigEndian.Uint32(hdr[:4])-4)
 		if _, err := io.ReadFull(c.r, data); err != nil {
-			c.t.Fatalf("read frame body: %v", err)
+			return 0, nil, err
 		}
 		ft := int32(binary.BigEndian.Uint32(hdr[4:]))
 		if ft == protocol.FrameTypeResponse && string(data) == "_heartbeat_" {
-			c.cmd("NOP")
+			c.Write([]byte("NOP\n"))
 			continue
 		}
-		return ft, data
+		return ft, data, nil
 	}
 }
 

@@ -30,7 +30,8 @@ type Message struct {
 	pri        int64 // deadline (in flight) or due time (deferred), Unix nanoseconds
 	index      int   // position in its priority queue
 
-	deferUntil int64 // set by DPUB: when the message becomes deliverable
+	deferUntil int64        // set by DPUB: when the message becomes deliverable
+	disk       *ledgerEntry // read from the channel's disk queue, not yet done
 }
 
 func newMessage(id MessageID, body []byte) *Message {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
+	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
 // Version is what queued reports as its version (nsqd's, for clients that
@@ -37,6 +38,7 @@ type Daemon struct {
 	tls          *tls.Config
 	clients      clientSet
 	drainMode    atomic.Bool
+	registrar    *registrar.Registrar
 
 	exitOnce sync.Once
 	exit     chan struct{}
@@ -107,6 +109,7 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
 	d.tcp = newTCPServer(d)
+	d.startRegistrar()
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
@@ -149,6 +152,9 @@ func (d *Daemon) Exit() {
 		d.topicsMu.Unlock()
 		close(d.exit)
 		d.wg.Wait()
+		if d.registrar != nil {
+			d.registrar.Close()
+		}
 	})
 }
 
@@ -175,6 +181,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	d.logf("INFO", "TOPIC(%s): created", name)
 	d.topicCreated(t)
 	if !d.loading.Load() {
+		d.precreateChannels(t)
 		t.Start()
 		d.persistMetadataLogged()
 	}
@@ -228,6 +235,7 @@ func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) 
 	dq.SyncEvery = o.SyncEvery
 	dq.SyncTimeout = o.SyncTimeout
 	dq.MaxDiskBytes = o.MaxDiskBytes
+	dq.ManualCommit = true // see ledger.go
 	dq.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
 	return diskqueue.Open(o.DataPath, name, dq)
 }

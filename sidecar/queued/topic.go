@@ -54,7 +54,7 @@ func newTopic(name string, d *Daemon) (*Topic, error) {
 		return nil, fmt.Errorf("topic %s: %w", name, err)
 	}
 	t.backend = bq
-	t.fromDisk = startBackendReader(bq, "topic "+name, d.logf)
+	t.fromDisk = startBackendReader(bq, "topic "+name, d.logf, nil)
 	go t.messagePump()
 	return t, nil
 }

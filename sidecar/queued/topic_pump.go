@@ -42,10 +42,12 @@ func (t *Topic) PutMessages(ms []*Message) error {
 }
 
 func (t *Topic) put(m *Message) error {
-	select {
-	case t.memoryMsgs <- m:
-		return nil
-	default:
+	if cap(t.memoryMsgs) > 0 || t.ephemeral {
+		select {
+		case t.memoryMsgs <- m:
+			return nil
+		default:
+		}
 	}
 	return writeToBackend(t.backend, m, m.deferUntil)
 }
@@ -70,8 +72,7 @@ func (t *Topic) messagePump() {
 		case m := <-mem:
 			t.deliver(chans, m)
 		case dm := <-disk:
-			dm.msg.deferUntil = dm.dueAt
-			t.deliver(chans, dm.msg)
+			t.deliverFromDisk(chans, dm)
 		case <-t.channelsChanged:
 			chans = t.sortedChannels()
 		case <-t.pauseChanged:
@@ -81,18 +82,65 @@ func (t *Topic) messagePump() {
 	}
 }
 
+// deliverFromDisk delivers a message read from the topic's disk queue and
+// whatever else is ready there (up to a batch), makes the channels' copies
+// durable with one fsync each, and only then lets the topic's disk queue
+// forget them: a crash in between delivers them again rather than never.
+func (t *Topic) deliverFromDisk(chans []*Channel, dm diskMessage) {
+	const batch = 256
+	for n := 1; ; n++ {
+		dm.msg.deferUntil = dm.dueAt
+		t.deliver(chans, dm.msg)
+		if n == batch {
+			break
+		}
+		next, ok := t.tryReceive()
+		if !ok {
+			break
+		}
+		dm = next
+	}
+	if t.d.opts().SyncEvery == 1 {
+		for _, c := range chans {
+			if err := c.backend.Sync(); err != nil {
+				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
+				return
+			}
+		}
+	}
+	t.backend.Commit(dm.end)
+}
+
+func (t *Topic) tryReceive() (diskMessage, bool) {
+	select {
+	case dm := <-t.fromDisk.out:
+		return dm, true
+	default:
+		return diskMessage{}, false
+	}
+}
+
+// deliver copies m to every channel: deferred ones wait in the channel
+// (on its disk, with their due time, when --mem-queue-size is 0, so that a
+// crash keeps them).
 func (t *Topic) deliver(chans []*Channel, m *Message) {
 	now := time.Now().UnixNano()
+	deferred := m.deferUntil > now
 	for i, c := range chans {
 		cm := m
 		if i > 0 { // each channel owns its copy's bookkeeping; the body is shared
 			cm = &Message{ID: m.ID, Body: m.Body, Timestamp: m.Timestamp}
 		}
-		if m.deferUntil > now {
+		var err error
+		switch {
+		case deferred && (cap(c.memoryMsgs) > 0 || c.ephemeral):
 			c.PutMessageDeferred(cm, time.Duration(m.deferUntil-now))
-			continue
+		case deferred:
+			err = c.putFromTopic(cm, m.deferUntil)
+		default:
+			err = c.putFromTopic(cm, 0)
 		}
-		if err := c.PutMessage(cm); err != nil && !errors.Is(err, errExiting) {
+		if err != nil && !errors.Is(err, errExiting) {
 			t.d.logf("ERROR", "TOPIC(%s): failed to put msg(%s) to channel(%s): %v", t.name, m.ID, c.name, err)
 		}
 	}
