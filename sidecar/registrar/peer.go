@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -151,7 +152,11 @@ func (p *peer) noteFailure(established bool, err error) {
 
 // noteEstablished logs a successful (re)connection.
 func (p *peer) noteEstablished(info lookupwire.PeerInfo, registered int) {
-	p.r.opts.Logf("LOOKUPD(%s): registered %d topic/channel(s) with lookupd %s (after %d failed attempt(s))",
-		p.addr, registered, info.BroadcastAddress, p.failures)
+	after := ""
+	if p.failures > 0 {
+		after = fmt.Sprintf(" after %d failed attempt(s)", p.failures)
+	}
+	p.r.opts.Logf("LOOKUPD(%s): connected to lookupd %s, registered %d topic/channel(s)%s",
+		p.addr, info.BroadcastAddress, registered, after)
 	p.failures, p.lastErr = 0, ""
 }

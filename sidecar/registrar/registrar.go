@@ -50,7 +50,7 @@ type Options struct {
 	ResolveInterval time.Duration // default 5s
 	Resolver        Resolver      // default net.DefaultResolver
 	Identity        Identity
-	PingInterval    time.Duration // default 15s, as nsqd
+	PingInterval    time.Duration                    // default 15s, as nsqd
 	Logf            func(format string, args ...any) // default: discard
 }
 

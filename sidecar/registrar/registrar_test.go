@@ -102,8 +102,12 @@ func TestReconnectResendsSnapshot(t *testing.T) {
 	f := newFakeLookupd(t)
 	snap := &regSet{}
 	snap.set(Registration{"t1", ""})
-	_, logs := startRegistrar(t, Options{Addresses: []string{f.addr()}}, snap.snapshot)
-	waitHandshake(f, handshake(Registration{"t1", ""}))
+	_, logs := startRegistrar(t, Options{Addresses: []string{f.addr()}, PingInterval: 10 * time.Millisecond}, snap.snapshot)
+	// A PING shows that the registrar has had every snapshot REGISTER
+	// answered: the session is established, and losing it is worth a log line.
+	f.waitFor("snapshot, then PING", func() bool {
+		return len(f.conns) == 1 && hasPrefix(f.conns[0].cmds, append(handshake(Registration{"t1", ""}), "PING"))
+	})
 
 	// The daemon's state changes while the lookupd is away; the new
 	// connection must carry the state of its own moment.

@@ -10,7 +10,7 @@ import (
 )
 
 // maxLookupTime bounds one name lookup, so that a hung DNS server cannot
-// stall the loop (and Close) for long.
+// stall the loop for long. (Close cancels lookups at once.)
 const maxLookupTime = 5 * time.Second
 
 // endpoint is one configured lookupd address.
@@ -59,7 +59,7 @@ func (res *resolution) targets(ctx context.Context) []string {
 // a DNS outage must not tear down working registrations, and a lookupd that
 // is really gone fails its own connection anyway.
 func (res *resolution) resolve(ctx context.Context, ep endpoint) []string {
-	lookupCtx, cancel := context.WithTimeout(ctx, min(res.opts.ResolveInterval, maxLookupTime))
+	lookupCtx, cancel := context.WithTimeout(ctx, maxLookupTime)
 	defer cancel()
 	hosts, err := res.opts.Resolver.LookupHost(lookupCtx, ep.host)
 	if err == nil && len(hosts) == 0 {
