@@ -5,26 +5,38 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test unit lint bench-diskqueue fuzz-diskqueue clean
+.PHONY: all build test unit test-gonsq lint bench bench-diskqueue fuzz-diskqueue upstream clean
 
 all: build
 
-## build: compile every binary into bin/ (none yet besides the libraries)
+## build: compile every binary into bin/
 build:
 	@mkdir -p $(BIN)
-	$(GO) build ./...
+	$(GO) build -o $(BIN)/queued ./cmd/queued
 
-## test: everything CI runs: lint, then every test with the race detector
-test: lint unit
+## test: everything CI runs: lint, every test with the race detector, and
+## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151)
+test: lint unit test-gonsq
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+test-gonsq: build
+	QUEUED=$(BIN)/queued hack/gonsq-suite.sh $(GONSQ_ARGS)
 
 ## lint: go vet and gofmt over every module
 lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## upstream: build nsqd, nsqlookupd and nsqadmin v1.3.0 into bin/upstream/
+upstream:
+	GO=$(GO) hack/build-upstream-nsq.sh
+
+## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
+bench: build upstream
+	cd test/bench && $(GO) run ./cmd/bench-queued -ours $(BIN)/queued -nsqd $(BIN)/upstream/nsqd $(BENCH_FLAGS)
 
 ## bench-diskqueue: ours vs go-diskqueue v1.1.0, medians of 5 runs (about 3 minutes)
 bench-diskqueue:

@@ -162,9 +162,13 @@ func logTail(path string, n int) string {
 	if err != nil {
 		return "(no daemon log: " + err.Error() + ")"
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	text := strings.TrimRight(string(b), "\n")
+	if text == "" {
+		return "(daemon log " + path + " is empty)"
+	}
+	lines := strings.Split(text, "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return "daemon log (" + path + "), last lines:\n  " + strings.Join(lines, "\n  ")
+	return "daemon log, last lines:\n  " + strings.Join(lines, "\n  ")
 }

@@ -41,7 +41,11 @@ func newSandbox(base string) (sandbox, error) {
 	if err != nil {
 		return "", err
 	}
-	return sandbox(dir), os.Mkdir(filepath.Join(dir, "data"), 0o755)
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return sandbox(dir), nil
 }
 
 func (s sandbox) start(bin string, extra ...string) (*daemon, error) {
@@ -52,10 +56,10 @@ func (s sandbox) start(bin string, extra ...string) (*daemon, error) {
 // it and removes the sandbox; a daemon that died during work fails the run.
 func withDaemon(cfg config, bin string, flags []string, work func(sandbox, *daemon) error) error {
 	sb, err := newSandbox(cfg.dir)
-	defer os.RemoveAll(string(sb))
 	if err != nil {
 		return err
 	}
+	defer os.RemoveAll(string(sb))
 	d, err := sb.start(bin, flags...)
 	if err != nil {
 		return err
