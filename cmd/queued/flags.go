@@ -62,6 +62,7 @@ func parseFlags(args []string) (*queued.Options, bool, error) {
 	fs.IntVar(&o.MaxDeflateLevel, "max-deflate-level", o.MaxDeflateLevel, "max deflate compression level a client can negotiate")
 	fs.BoolVar(&o.SnappyEnabled, "snappy", o.SnappyEnabled, "enable snappy feature negotiation (client compression)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", o.DrainTimeout, "on SIGTERM, how long to keep serving consumers before exiting with a backlog")
+	fs.BoolVar(&o.DrainOnly, "drain-only", false, "serve the data path's backlog to consumers, accept no publishes, and exit once it is empty")
 	fs.StringVar(&o.TerminationLog, "termination-log", "", "file for the one-line JSON exit summary (default /dev/termination-log when it exists)")
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err

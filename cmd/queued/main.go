@@ -27,14 +27,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-signals
-		d.Exit()
-	}()
+	go handleSignals(d, opts)
 	if err := d.Main(); err != nil {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
+	}
+}
+
+// handleSignals drains on SIGTERM, so a pod's backlog is consumed before it
+// goes; SIGINT, or a second SIGTERM, exits at once (keeping the backlog on
+// disk).
+func handleSignals(d *queued.Daemon, opts *queued.Options) {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	draining := false
+	for sig := range signals {
+		if sig == syscall.SIGTERM && !draining {
+			draining = true
+			d.StartDrain(opts.DrainTimeout)
+			continue
+		}
+		d.Exit()
+		return
 	}
 }

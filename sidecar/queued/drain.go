@@ -1,4 +1,93 @@
 package queued
 
-// draining reports whether the daemon refuses new publishes (drain mode).
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Drain mode is how a daemon leaves without losing its backlog: it refuses
+// new publishes (E_PUB_FAILED, HTTP 503), keeps serving consumers, and exits
+// once every topic and channel is empty and nothing is in flight or
+// deferred, or when --drain-timeout passes. What is left stays on disk, and
+// a one-line summary goes to --termination-log, where Kubernetes shows it.
+
+// draining reports whether the daemon refuses new publishes.
 func (d *Daemon) draining() bool { return d.drainMode.Load() }
+
+// StartDrain enters drain mode; a second call does nothing. timeout 0
+// waits for as long as it takes.
+func (d *Daemon) StartDrain(timeout time.Duration) {
+	if !d.drainMode.CompareAndSwap(false, true) {
+		return
+	}
+	d.logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", d.backlog())
+	d.goLoop(func() { d.drainLoop(timeout) })
+}
+
+func (d *Daemon) drainLoop(timeout time.Duration) {
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		deadline = time.After(timeout)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.exit:
+			return
+		case <-deadline:
+			go d.finishDrain()
+			return
+		case <-tick.C:
+			if d.backlog() == 0 {
+				go d.finishDrain()
+				return
+			}
+		}
+	}
+}
+
+// finishDrain stops the daemon (persisting what is left) and writes the
+// summary.
+func (d *Daemon) finishDrain() {
+	depth := d.backlog()
+	d.Exit()
+	d.logf("INFO", "DRAIN: exiting with %d messages left", depth)
+	if err := d.writeTerminationLog(depth); err != nil {
+		d.logf("ERROR", "DRAIN: writing the termination log: %v", err)
+	}
+}
+
+// backlog counts every message the daemon still holds.
+func (d *Daemon) backlog() int64 {
+	var n int64
+	d.topicsMu.RLock()
+	for _, t := range d.topics {
+		n += t.Depth()
+	}
+	d.topicsMu.RUnlock()
+	for _, c := range d.allChannels() {
+		n += c.Depth() + int64(c.inFlightCount()+c.deferredCount())
+	}
+	return n
+}
+
+const defaultTerminationLog = "/dev/termination-log"
+
+func (d *Daemon) writeTerminationLog(depth int64) error {
+	path := d.opts().TerminationLog
+	if path == "" {
+		if _, err := os.Stat(defaultTerminationLog); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		path = defaultTerminationLog
+	}
+	line, _ := json.Marshal(struct {
+		Drained bool  `json:"drained"`
+		Depth   int64 `json:"depth"`
+	}{depth == 0, depth})
+	return os.WriteFile(path, append(line, '\n'), 0o644)
+}

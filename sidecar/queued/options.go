@@ -65,6 +65,7 @@ type Options struct {
 
 	DrainTimeout   time.Duration
 	TerminationLog string
+	DrainOnly      bool // serve the data path's backlog to consumers, accept no publishes, exit when empty
 }
 
 // TLS policies, as nsqd's --tls-required takes them.

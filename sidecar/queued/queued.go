@@ -114,6 +114,9 @@ func (d *Daemon) Main() error {
 	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
 	d.goLoop(d.queueScanLoop)
+	if d.opts().DrainOnly {
+		d.StartDrain(0)
+	}
 	select {
 	case err := <-errc:
 		d.Exit()

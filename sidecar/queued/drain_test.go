@@ -1,0 +1,70 @@
+package queued
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func publishN(t *testing.T, d *Daemon, topic string, n int) {
+	t.Helper()
+	c := dial(t, d)
+	for range n {
+		c.cmd("PUB "+topic, []byte("m"))
+		c.expectOK()
+	}
+}
+
+func exited(d *Daemon) bool {
+	select {
+	case <-d.exit:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestDrainRefusesPublishesServesConsumersAndExits(t *testing.T) {
+	t.Parallel()
+	logPath := filepath.Join(t.TempDir(), "termination-log")
+	d := startDaemon(t, func(o *Options) { o.TerminationLog = logPath })
+	sub := subscribe(t, d, "t", "c")
+	publishN(t, d, "t", 5)
+	d.StartDrain(time.Minute)
+
+	pub := dial(t, d)
+	pub.cmd("PUB t", []byte("late"))
+	pub.expectError("E_PUB_FAILED PUB failed " + errDraining.Error())
+	sub.cmd("RDY 10")
+	for range 5 {
+		sub.cmd("FIN " + sub.message().id)
+	}
+	waitFor(t, "the drained daemon to exit", func() bool { return exited(d) })
+	if b, _ := os.ReadFile(logPath); string(b) != `{"drained":true,"depth":0}`+"\n" {
+		t.Fatalf("termination log %q", b)
+	}
+}
+
+func TestDrainTimeoutKeepsBacklogForNextStart(t *testing.T) {
+	t.Parallel()
+	dataPath := t.TempDir()
+	logPath := filepath.Join(dataPath, "termination-log")
+	d := startDaemon(t, func(o *Options) { o.DataPath, o.TerminationLog = dataPath, logPath })
+	subscribe(t, d, "t", "c").Close()
+	publishN(t, d, "t", 5)
+	d.StartDrain(50 * time.Millisecond)
+	waitFor(t, "the drain timeout", func() bool { return exited(d) })
+	waitFor(t, "the termination log", func() bool {
+		b, _ := os.ReadFile(logPath)
+		return string(b) == `{"drained":false,"depth":5}`+"\n"
+	})
+
+	again := startDaemon(t, func(o *Options) { o.DataPath, o.DrainOnly = dataPath, true })
+	sub := subscribe(t, again, "t", "c")
+	sub.cmd("RDY 10")
+	for range 5 {
+		sub.cmd("FIN " + sub.message().id)
+	}
+	waitFor(t, "the drain-only daemon to exit once empty", func() bool { return exited(again) })
+}
