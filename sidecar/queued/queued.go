@@ -65,6 +65,7 @@ func New(opts *Options) (*Daemon, error) {
 		exit:      make(chan struct{}),
 	}
 	d.options.Store(opts)
+	d.tcp = newTCPServer(d)
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
 		return nil, err
@@ -108,7 +109,6 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
-	d.tcp = newTCPServer(d)
 	d.startRegistrar()
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })

@@ -32,18 +32,25 @@ func (s *tcpServer) serve(l net.Listener) error {
 			}
 			return err
 		}
-		s.mu.Lock()
-		s.conns[conn] = struct{}{}
-		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.handle(conn)
-			s.mu.Lock()
-			delete(s.conns, conn)
-			s.mu.Unlock()
+			s.handleConn(conn)
 		}()
 	}
+}
+
+// handleConn speaks to one connection until it ends.
+func (s *tcpServer) handleConn(conn net.Conn) {
+	s.mu.Lock()
+	s.conns[conn] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, conn)
+		s.mu.Unlock()
+	}()
+	s.handle(conn)
 }
 
 func (s *tcpServer) handle(conn net.Conn) {
