@@ -86,7 +86,9 @@ func (c *client) queryAuth() error {
 			continue
 		}
 		st.secret, st.queried = c.auth.secret, true
+		c.metaMu.Lock() // /stats reads it
 		c.auth = st
+		c.metaMu.Unlock()
 		return nil
 	}
 	return errors.Join(errs...)

@@ -3,6 +3,7 @@ package queued
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
@@ -75,8 +76,11 @@ type backendReader struct {
 	exit  chan struct{}
 	done  chan struct{}
 	held  *diskMessage // read but not yet taken when the reader stopped
-	logf  func(level, format string, args ...any)
-	owner string
+	// holding is 1 while a message read from disk waits to be taken: the
+	// disk queue no longer counts it, but it is still queued.
+	holding atomic.Int64
+	logf    func(level, format string, args ...any)
+	owner   string
 }
 
 type diskMessage struct {
@@ -123,8 +127,10 @@ func (r *backendReader) run() {
 			r.track(m, end)
 		}
 		dm := diskMessage{m, dueAt, end}
+		r.holding.Store(1)
 		select {
 		case r.out <- dm:
+			r.holding.Store(0)
 		case <-r.exit:
 			r.held = &dm
 			return

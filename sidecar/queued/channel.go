@@ -3,8 +3,8 @@ package queued
 import (
 	"errors"
 
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"fmt"
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +68,7 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 	}
 	c.backend = bq
 	c.fromDisk = startBackendReader(bq, c.String(), d.logf, func(m *Message, end diskqueue.Position) {
-		m.disk = c.ledger.add(end)
+		m.diskSeq = c.ledger.add(end)
 	})
 	return c, nil
 }
@@ -135,10 +135,13 @@ func (c *Channel) putFromTopic(m *Message, dueAt int64) error {
 // resolve tells the disk queue m is done with, once everything read
 // before it is too.
 func (c *Channel) resolve(m *Message) {
-	if end, ok := c.ledger.resolve(m.disk); ok {
+	if m.diskSeq == 0 {
+		return
+	}
+	if end, ok := c.ledger.resolve(m.diskSeq); ok {
 		c.backend.Commit(end)
 	}
-	m.disk = nil
+	m.diskSeq = 0
 }
 
 // PutMessage adds a message published to the topic.
@@ -163,7 +166,9 @@ func (c *Channel) PutMessageDeferred(m *Message, delay time.Duration) {
 
 // Depth is the number of messages waiting for a client: in memory, on
 // disk, and the one the disk reader holds.
-func (c *Channel) Depth() int64 { return int64(len(c.memoryMsgs)) + c.backend.Depth() }
+func (c *Channel) Depth() int64 {
+	return int64(len(c.memoryMsgs)) + c.backend.Depth() + c.fromDisk.holding.Load()
+}
 
 // Pause stops delivery to the channel's clients; messages keep queueing.
 func (c *Channel) Pause() error   { return c.setPaused(true) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/http"
 	"os"
 	"time"
 )
@@ -90,4 +91,11 @@ func (d *Daemon) writeTerminationLog(depth int64) error {
 		Depth   int64 `json:"depth"`
 	}{depth == 0, depth})
 	return os.WriteFile(path, append(line, '\n'), 0o644)
+}
+
+// doDrain is PUT /config/drain: what SIGTERM does, for a preStop hook or
+// an operator.
+func (d *Daemon) doDrain(w http.ResponseWriter, r *http.Request) (any, error) {
+	d.StartDrain(d.opts().DrainTimeout)
+	return nil, nil
 }

@@ -68,3 +68,11 @@ func TestDrainTimeoutKeepsBacklogForNextStart(t *testing.T) {
 	}
 	waitFor(t, "the drain-only daemon to exit once empty", func() bool { return exited(again) })
 }
+
+func TestPutConfigDrainStartsDrain(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, nil)
+	httpDo(t, d, "PUT", "/config/drain", nil).expect(t, 200, "")
+	httpPost(t, d, "/pub?topic=t", []byte("late")).expectErr(t, 503, "EXITING")
+	waitFor(t, "the empty daemon to exit", func() bool { return exited(d) })
+}

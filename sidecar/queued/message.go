@@ -30,8 +30,8 @@ type Message struct {
 	pri        int64 // deadline (in flight) or due time (deferred), Unix nanoseconds
 	index      int   // position in its priority queue
 
-	deferUntil int64        // set by DPUB: when the message becomes deliverable
-	disk       *ledgerEntry // read from the channel's disk queue, not yet done
+	deferUntil int64  // set by DPUB: when the message becomes deliverable
+	diskSeq    uint64 // in the channel's ledger: read from disk, not yet done
 }
 
 func newMessage(id MessageID, body []byte) *Message {

@@ -83,7 +83,9 @@ func (d *Daemon) AUTH(c *client, params [][]byte) ([]byte, error) {
 	if !d.authEnabled() {
 		return nil, fatal("E_AUTH_DISABLED", "AUTH disabled")
 	}
+	c.metaMu.Lock()
 	c.auth.secret = string(body)
+	c.metaMu.Unlock()
 	if err := c.queryAuth(); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_AUTH_FAILED", "AUTH failed")
 	}

@@ -148,7 +148,9 @@ func (t *Topic) sortedChannels() []*Channel {
 }
 
 // Depth is the number of messages not yet copied to channels.
-func (t *Topic) Depth() int64 { return int64(len(t.memoryMsgs)) + t.backend.Depth() }
+func (t *Topic) Depth() int64 {
+	return int64(len(t.memoryMsgs)) + t.backend.Depth() + t.fromDisk.holding.Load()
+}
 
 // Pause stops copying messages to channels; publishing goes on.
 func (t *Topic) Pause() error   { return t.setPaused(true) }

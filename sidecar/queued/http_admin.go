@@ -1,0 +1,253 @@
+package queued
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+// health is what /ping and /stats report: "OK", or "NOK - <reason>".
+func (d *Daemon) health() (string, bool) { return "OK", true }
+
+func (d *Daemon) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
+	h, ok := d.health()
+	if !ok {
+		return nil, apiErr(500, h)
+	}
+	return h, nil
+}
+
+type infoResponse struct {
+	Version              string        `json:"version"`
+	BroadcastAddress     string        `json:"broadcast_address"`
+	Hostname             string        `json:"hostname"`
+	HTTPPort             int           `json:"http_port"`
+	TCPPort              int           `json:"tcp_port"`
+	StartTime            int64         `json:"start_time"`
+	MaxHeartBeatInterval time.Duration `json:"max_heartbeat_interval"`
+	MaxOutBufferSize     int64         `json:"max_output_buffer_size"`
+	MaxOutBufferTimeout  time.Duration `json:"max_output_buffer_timeout"`
+	MaxDeflateLevel      int           `json:"max_deflate_level"`
+}
+
+func (d *Daemon) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
+	hostname, err := os.Hostname()
+	if err != nil {
+		return nil, apiErr(500, err.Error())
+	}
+	o := d.opts()
+	return infoResponse{
+		Version:              Version,
+		BroadcastAddress:     o.BroadcastAddress,
+		Hostname:             hostname,
+		HTTPPort:             d.HTTPAddr().Port,
+		TCPPort:              d.TCPAddr().Port,
+		StartTime:            d.startTime.Unix(),
+		MaxHeartBeatInterval: o.MaxHeartbeatInterval,
+		MaxOutBufferSize:     o.MaxOutputBufferSize,
+		MaxOutBufferTimeout:  o.MaxOutputBufferTimeout,
+		MaxDeflateLevel:      o.MaxDeflateLevel,
+	}, nil
+}
+
+// reqParams parses the query and consumes the body, as nsqd does for its
+// admin routes.
+func (d *Daemon) reqParams(r *http.Request) (url.Values, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		_, err = io.Copy(io.Discard, r.Body)
+	}
+	if err != nil {
+		d.logf("ERROR", "failed to parse request params - %s", err)
+		return nil, apiErr(400, "INVALID_REQUEST")
+	}
+	return v, nil
+}
+
+// queryFirst returns a parameter's first value and whether it was given.
+func queryFirst(v url.Values, key string) (string, bool) {
+	vs, ok := v[key]
+	if !ok || len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+// topicParam reads and checks the topic parameter of /pub, /mpub,
+// /topic/create and /topic/empty.
+func (d *Daemon) topicParam(v url.Values) (string, error) {
+	name, ok := queryFirst(v, "topic")
+	if !ok {
+		return "", apiErr(400, "MISSING_ARG_TOPIC")
+	}
+	if !protocol.ValidName(name) {
+		return "", apiErr(400, "INVALID_TOPIC")
+	}
+	return name, nil
+}
+
+// existingTopicChannel reads the topic and channel parameters of the
+// /channel/* routes and finds the topic.
+func (d *Daemon) existingTopicChannel(r *http.Request) (*Topic, string, error) {
+	v, err := d.reqParams(r)
+	if err != nil {
+		return nil, "", err
+	}
+	topicName, ok := queryFirst(v, "topic")
+	switch {
+	case !ok:
+		return nil, "", apiErr(400, "MISSING_ARG_TOPIC")
+	case !protocol.ValidName(topicName):
+		return nil, "", apiErr(400, "INVALID_ARG_TOPIC")
+	}
+	channelName, ok := queryFirst(v, "channel")
+	switch {
+	case !ok:
+		return nil, "", apiErr(400, "MISSING_ARG_CHANNEL")
+	case !protocol.ValidName(channelName):
+		return nil, "", apiErr(400, "INVALID_ARG_CHANNEL")
+	}
+	t, err := d.GetExistingTopic(topicName)
+	if err != nil {
+		return nil, "", apiErr(404, "TOPIC_NOT_FOUND")
+	}
+	return t, channelName, nil
+}
+
+func (d *Daemon) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, apiErr(400, "INVALID_REQUEST")
+	}
+	name, err := d.topicParam(v)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.GetTopic(name); err != nil {
+		d.logf("ERROR", "creating topic %s: %v", name, err)
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := d.reqParams(r)
+	if err != nil {
+		return nil, err
+	}
+	name, ok := queryFirst(v, "topic")
+	if !ok {
+		return nil, apiErr(400, "MISSING_ARG_TOPIC")
+	}
+	if err := d.DeleteExistingTopic(name); err != nil {
+		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doEmptyTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := d.reqParams(r)
+	if err != nil {
+		return nil, err
+	}
+	name, err := d.topicParam(v)
+	if err != nil {
+		return nil, err
+	}
+	t, err := d.GetExistingTopic(name)
+	if err != nil {
+		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+	}
+	if err := t.Empty(); err != nil {
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := d.reqParams(r)
+	if err != nil {
+		return nil, err
+	}
+	name, ok := queryFirst(v, "topic")
+	if !ok {
+		return nil, apiErr(400, "MISSING_ARG_TOPIC")
+	}
+	t, err := d.GetExistingTopic(name)
+	if err != nil {
+		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+	}
+	return d.pauseResult(r, t.Pause, t.UnPause)
+}
+
+// pauseResult pauses or, on an .../unpause path, unpauses.
+func (d *Daemon) pauseResult(r *http.Request, pause, unpause func() error) (any, error) {
+	f := pause
+	if strings.Contains(r.URL.Path, "unpause") {
+		f = unpause
+	}
+	if err := f(); err != nil {
+		d.logf("ERROR", "failure in %s - %s", r.URL.Path, err)
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doCreateChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	t, name, err := d.existingTopicChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.GetChannel(name); err != nil {
+		d.logf("ERROR", "creating channel %s/%s: %v", t.name, name, err)
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	t, name, err := d.existingTopicChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.DeleteExistingChannel(name); err != nil {
+		return nil, apiErr(404, "CHANNEL_NOT_FOUND")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doEmptyChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	c, err := d.existingChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Empty(); err != nil {
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	}
+	return nil, nil
+}
+
+func (d *Daemon) doPauseChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	c, err := d.existingChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.pauseResult(r, c.Pause, c.UnPause)
+}
+
+func (d *Daemon) existingChannel(r *http.Request) (*Channel, error) {
+	t, name, err := d.existingTopicChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.GetExistingChannel(name)
+	if err != nil {
+		return nil, apiErr(404, "CHANNEL_NOT_FOUND")
+	}
+	return c, nil
+}

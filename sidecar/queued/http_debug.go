@@ -1,0 +1,39 @@
+package queued
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+)
+
+// debugRoutes are nsqd's: pprof's handlers at the same paths, the block
+// profile rate and a forced release of memory to the OS.
+func (d *Daemon) debugRoutes(rt *router) {
+	rt.handle("GET", "/debug/pprof/", http.HandlerFunc(pprof.Index))
+	rt.handle("GET", "/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
+	rt.handle("GET", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
+	rt.handle("POST", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
+	rt.handle("GET", "/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
+	for _, name := range []string{"heap", "goroutine", "block", "threadcreate"} {
+		rt.handle("GET", "/debug/pprof/"+name, pprof.Handler(name))
+	}
+	rt.handle("PUT", "/debug/setblockrate", d.plainText(setBlockRate, true))
+	rt.handle("POST", "/debug/freememory", d.plainText(freeMemory, true))
+}
+
+func setBlockRate(w http.ResponseWriter, r *http.Request) (any, error) {
+	rate, err := strconv.Atoi(r.FormValue("rate"))
+	if err != nil {
+		return nil, apiErr(400, fmt.Sprintf("invalid block rate : %s", err))
+	}
+	runtime.SetBlockProfileRate(rate)
+	return nil, nil
+}
+
+func freeMemory(w http.ResponseWriter, r *http.Request) (any, error) {
+	debug.FreeOSMemory()
+	return nil, nil
+}

@@ -1,0 +1,164 @@
+package queued
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
+)
+
+// boolParams are the values nsqd accepts for its boolean parameters.
+var boolParams = map[string]bool{"true": true, "1": true, "false": false, "0": false}
+
+// pubTopic reads the topic of /pub and /mpub and, as nsqd does, creates
+// it before anything else is checked; a draining daemon creates nothing.
+func (d *Daemon) pubTopic(r *http.Request) (url.Values, string, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		d.logf("ERROR", "failed to parse request params - %s", err)
+		return nil, "", apiErr(400, "INVALID_REQUEST")
+	}
+	name, err := d.topicParam(v)
+	if err != nil {
+		return nil, "", err
+	}
+	if !d.draining() {
+		if _, err := d.GetTopic(name); err != nil {
+			d.logf("ERROR", "creating topic %s: %v", name, err)
+			return nil, "", apiErr(503, "EXITING")
+		}
+	}
+	return v, name, nil
+}
+
+// doPUB publishes the body as one message, deferred by defer= ms. A put
+// that fails, draining included, is 503 EXITING, as nsqd answers a put to
+// an exiting topic.
+func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
+	o := d.opts()
+	if r.ContentLength > o.MaxMsgSize {
+		return nil, apiErr(413, "MSG_TOO_BIG")
+	}
+	readMax := o.MaxMsgSize + 1
+	body, err := io.ReadAll(io.LimitReader(r.Body, readMax))
+	switch {
+	case err != nil:
+		return nil, apiErr(500, "INTERNAL_ERROR")
+	case int64(len(body)) == readMax:
+		return nil, apiErr(413, "MSG_TOO_BIG")
+	case len(body) == 0:
+		return nil, apiErr(400, "MSG_EMPTY")
+	}
+	v, topic, err := d.pubTopic(r)
+	if err != nil {
+		return nil, err
+	}
+	var delay time.Duration
+	if ds, ok := queryFirst(v, "defer"); ok {
+		ms, err := strconv.ParseInt(ds, 10, 64)
+		delay = time.Duration(ms) * time.Millisecond
+		if err != nil || delay < 0 || delay > o.MaxReqTimeout {
+			return nil, apiErr(400, "INVALID_DEFER")
+		}
+	}
+	if err := d.publish(topic, body, delay); err != nil {
+		d.logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
+		return nil, apiErr(503, "EXITING")
+	}
+	return "OK", nil
+}
+
+// doMPUB publishes a batch: newline-separated messages, or with binary=
+// true (any value but false or 0) MPUB's framing without its size prefix.
+func (d *Daemon) doMPUB(w http.ResponseWriter, r *http.Request) (any, error) {
+	if r.ContentLength > d.opts().MaxBodySize {
+		return nil, apiErr(413, "BODY_TOO_BIG")
+	}
+	v, topic, err := d.pubTopic(r)
+	if err != nil {
+		return nil, err
+	}
+	binary := false
+	if s, ok := queryFirst(v, "binary"); ok {
+		if binary, ok = boolParams[s]; !ok {
+			binary = true
+			d.logf("WARN", "deprecated value '%s' used for /mpub binary param", s)
+		}
+	}
+	var msgs []*Message
+	if binary {
+		msgs, err = d.readBinaryMPUB(r.Body)
+	} else {
+		msgs, err = d.readTextMPUB(r.Body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.publishBatch(topic, msgs); err != nil {
+		d.logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
+		return nil, apiErr(503, "EXITING")
+	}
+	return "OK", nil
+}
+
+// publishBatch is TCP MPUB's path: refused while draining.
+func (d *Daemon) publishBatch(topic string, msgs []*Message) error {
+	if d.draining() {
+		return errDraining
+	}
+	t, err := d.GetTopic(topic)
+	if err != nil {
+		return err
+	}
+	return t.PutMessages(msgs)
+}
+
+// readBinaryMPUB parses a count and size-prefixed messages, with TCP
+// MPUB's checks; errors are 413 with the TCP code less its "E_".
+func (d *Daemon) readBinaryMPUB(body io.Reader) ([]*Message, error) {
+	msgs, err := d.readMPUB(&client{Reader: bufio.NewReader(body)})
+	if err != nil {
+		var ce *protocol.ClientErr
+		if errors.As(err, &ce) && len(ce.Code) > 2 {
+			return nil, apiErr(413, ce.Code[2:])
+		}
+		return nil, apiErr(413, "BAD_BODY")
+	}
+	return msgs, nil
+}
+
+// readTextMPUB splits the body at newlines, skipping empty lines.
+func (d *Daemon) readTextMPUB(body io.Reader) ([]*Message, error) {
+	o := d.opts()
+	readMax := o.MaxBodySize + 1
+	rd := bufio.NewReader(io.LimitReader(body, readMax))
+	var msgs []*Message
+	total := int64(0)
+	for {
+		line, err := rd.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return nil, apiErr(500, "INTERNAL_ERROR")
+		}
+		total += int64(len(line))
+		if total == readMax {
+			return nil, apiErr(413, "BODY_TOO_BIG")
+		}
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+		}
+		if int64(len(line)) > o.MaxMsgSize {
+			return nil, apiErr(413, "MSG_TOO_BIG")
+		}
+		if len(line) > 0 {
+			msgs = append(msgs, newMessage(d.ids.next(), line))
+		}
+		if err == io.EOF {
+			return msgs, nil
+		}
+	}
+}
