@@ -9,15 +9,15 @@ import (
 
 // reader is the read side's state, guarded by Queue.rmu.
 type reader struct {
-	pos   position
+	pos position
 	// With ManualCommit: where reading resumes after a restart, and the end
 	// of each record read since, oldest first.
 	committed position
 	readEnds  []position
-	f     file
-	sc    *scanner
-	final bool // the open segment is no longer written to: its size is its end
-	reads int64
+	f         file
+	sc        *scanner
+	final     bool // the open segment is no longer written to: its size is its end
+	reads     int64
 }
 
 func (r *reader) close() {
