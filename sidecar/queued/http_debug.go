@@ -7,21 +7,23 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+
+	"github.com/sidequeue/sidequeue/internal/httpapi"
 )
 
 // debugRoutes are nsqd's: pprof's handlers at the same paths, the block
 // profile rate and a forced release of memory to the OS.
-func (d *Daemon) debugRoutes(rt *router) {
-	rt.handle("GET", "/debug/pprof/", http.HandlerFunc(pprof.Index))
-	rt.handle("GET", "/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
-	rt.handle("GET", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.handle("POST", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.handle("GET", "/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
+func (d *Daemon) debugRoutes(rt *httpapi.Router) {
+	rt.Handle("GET", "/debug/pprof/", http.HandlerFunc(pprof.Index))
+	rt.Handle("GET", "/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
+	rt.Handle("GET", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
+	rt.Handle("POST", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
+	rt.Handle("GET", "/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
 	for _, name := range []string{"heap", "goroutine", "block", "threadcreate"} {
-		rt.handle("GET", "/debug/pprof/"+name, pprof.Handler(name))
+		rt.Handle("GET", "/debug/pprof/"+name, pprof.Handler(name))
 	}
-	rt.handle("PUT", "/debug/setblockrate", d.plainText(setBlockRate, true))
-	rt.handle("POST", "/debug/freememory", d.plainText(freeMemory, true))
+	rt.Handle("PUT", "/debug/setblockrate", d.plainText(setBlockRate, true))
+	rt.Handle("POST", "/debug/freememory", d.plainText(freeMemory, true))
 }
 
 func setBlockRate(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -1,4 +1,4 @@
-package queued
+package httpapi
 
 import (
 	"net/http"
@@ -7,23 +7,27 @@ import (
 	"strings"
 )
 
-// router routes as nsqd's router (httprouter, with method-not-allowed
+// Router routes as upstream's router (httprouter, with method-not-allowed
 // handling) does: a wrong method gets 405 with an Allow header, an unknown
 // path 404, both as V1 errors; OPTIONS lists the allowed methods; a path
 // with a trailing slash too many or too few, or in the wrong case, is
 // redirected (301 for GET, 307 otherwise). A pattern may end in one
 // parameter segment, "/:name", read with r.PathValue(name); static paths
 // take precedence over it.
-type router struct {
-	d      *Daemon
-	routes map[string]map[string]http.Handler // pattern -> method -> handler
+type Router struct {
+	log    LogFunc                                 // logs 404s and 405s; may be nil
+	logf   func(level, format string, args ...any) // logs panics; may be nil
+	routes map[string]map[string]http.Handler      // pattern -> method -> handler
 }
 
-func newRouter(d *Daemon) *router {
-	return &router{d: d, routes: map[string]map[string]http.Handler{}}
+// NewRouter returns an empty router. log records the 404 and 405 answers it
+// makes itself; logf reports a handler's panic. Either may be nil.
+func NewRouter(log LogFunc, logf func(level, format string, args ...any)) *Router {
+	return &Router{log: log, logf: logf, routes: map[string]map[string]http.Handler{}}
 }
 
-func (rt *router) handle(method, pattern string, h http.Handler) {
+// Handle routes method on pattern to h.
+func (rt *Router) Handle(method, pattern string, h http.Handler) {
 	if rt.routes[pattern] == nil {
 		rt.routes[pattern] = map[string]http.Handler{}
 	}
@@ -32,7 +36,7 @@ func (rt *router) handle(method, pattern string, h http.Handler) {
 
 // lookup finds the pattern serving method on p, and its parameter. fold
 // compares case-insensitively (for redirects).
-func (rt *router) lookup(method, p string, fold bool) (pattern, param string, ok bool) {
+func (rt *Router) lookup(method, p string, fold bool) (pattern, param string, ok bool) {
 	if hs := rt.routes[p]; hs[method] != nil && !strings.Contains(p, "/:") {
 		return p, "", true
 	}
@@ -54,7 +58,7 @@ func (rt *router) lookup(method, p string, fold bool) (pattern, param string, ok
 	return "", "", false
 }
 
-func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer rt.recoverPanic(w, r)
 	p := r.URL.Path
 	if pat, param, ok := rt.lookup(r.Method, p, false); ok {
@@ -73,19 +77,19 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 	case allow != "":
 		w.Header().Set("Allow", allow)
-		rt.d.v1(func(http.ResponseWriter, *http.Request) (any, error) {
-			return nil, apiErr(405, "METHOD_NOT_ALLOWED")
-		}, true).ServeHTTP(w, r)
+		V1(func(http.ResponseWriter, *http.Request) (any, error) {
+			return nil, Err(405, "METHOD_NOT_ALLOWED")
+		}, rt.log).ServeHTTP(w, r)
 	default:
-		rt.d.v1(func(http.ResponseWriter, *http.Request) (any, error) {
-			return nil, apiErr(404, "NOT_FOUND")
-		}, true).ServeHTTP(w, r)
+		V1(func(http.ResponseWriter, *http.Request) (any, error) {
+			return nil, Err(404, "NOT_FOUND")
+		}, rt.log).ServeHTTP(w, r)
 	}
 }
 
 // redirect sends a request whose path is off by a trailing slash or by
 // case to the path of a route with its method.
-func (rt *router) redirect(w http.ResponseWriter, r *http.Request) bool {
+func (rt *Router) redirect(w http.ResponseWriter, r *http.Request) bool {
 	p := r.URL.Path
 	if p == "/" || r.Method == http.MethodConnect || !rt.hasMethod(r.Method) {
 		return false
@@ -122,7 +126,7 @@ func toggleSlash(p string) string {
 	return p + "/"
 }
 
-func (rt *router) hasMethod(method string) bool {
+func (rt *Router) hasMethod(method string) bool {
 	for _, hs := range rt.routes {
 		if hs[method] != nil {
 			return true
@@ -132,7 +136,7 @@ func (rt *router) hasMethod(method string) bool {
 }
 
 // methods lists every method some route has.
-func (rt *router) methods() []string {
+func (rt *Router) methods() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, hs := range rt.routes {
@@ -148,7 +152,7 @@ func (rt *router) methods() []string {
 
 // allowed lists, as httprouter does, the other methods that p has routes
 // for, with OPTIONS, sorted; "" if none.
-func (rt *router) allowed(p, method string) string {
+func (rt *Router) allowed(p, method string) string {
 	var out []string
 	for _, m := range rt.methods() {
 		if _, _, ok := rt.lookup(m, p, false); ok && m != method && m != http.MethodOptions {
@@ -164,8 +168,8 @@ func (rt *router) allowed(p, method string) string {
 }
 
 // recoverPanic answers a panicking handler with 500 INTERNAL_ERROR, as
-// nsqd does.
-func (rt *router) recoverPanic(w http.ResponseWriter, r *http.Request) {
+// upstream does.
+func (rt *Router) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	p := recover()
 	if p == nil {
 		return
@@ -173,6 +177,8 @@ func (rt *router) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if p == http.ErrAbortHandler {
 		panic(p)
 	}
-	rt.d.logf("ERROR", "panic in HTTP handler - %v", p)
-	respondV1(w, 500, apiErr(500, "INTERNAL_ERROR"))
+	if rt.logf != nil {
+		rt.logf("ERROR", "panic in HTTP handler - %v", p)
+	}
+	RespondV1(w, 500, Err(500, "INTERNAL_ERROR"))
 }
