@@ -1,0 +1,68 @@
+// Command lookupd is the sidequeue lookup daemon: nsqlookupd v1.3.0's
+// flags, TCP protocol and HTTP API.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/sidequeue/sidequeue/lookup"
+)
+
+func main() {
+	opts, showVersion, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lookupd:", err)
+		os.Exit(2)
+	}
+	if showVersion {
+		fmt.Printf("lookupd v%s (built w/%s)\n", lookup.Version, runtime.Version())
+		return
+	}
+	l, err := lookup.New(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lookupd:", err)
+		os.Exit(1)
+	}
+	go func() {
+		signals := make(chan os.Signal, 1)
+		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+		<-signals
+		l.Exit()
+	}()
+	if err := l.Main(); err != nil {
+		fmt.Fprintln(os.Stderr, "lookupd:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags takes nsqlookupd's flags, so existing command lines and
+// manifests work unchanged.
+func parseFlags(args []string) (*lookup.Options, bool, error) {
+	o := lookup.NewOptions()
+	fs := flag.NewFlagSet("lookupd", flag.ContinueOnError)
+	version := fs.Bool("version", false, "print version string")
+	fs.String("config", "", "path to config file (not yet supported: pass flags)")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
+	fs.String("log-prefix", "[lookupd] ", "log message prefix (accepted for compatibility)")
+	fs.Bool("verbose", false, "[deprecated] has no effect, use --log-level")
+	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
+	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
+	fs.StringVar(&o.BroadcastAddress, "broadcast-address", o.BroadcastAddress, "address of this lookupd node, (default to the OS hostname)")
+	fs.DurationVar(&o.InactiveProducerTimeout, "inactive-producer-timeout", o.InactiveProducerTimeout, "duration of time a producer will remain in the active list since its last ping")
+	fs.DurationVar(&o.TombstoneLifetime, "tombstone-lifetime", o.TombstoneLifetime, "duration of time a producer will remain tombstoned if registration remains")
+	if err := fs.Parse(args); err != nil {
+		return nil, false, err
+	}
+	if fs.NArg() > 0 {
+		return nil, false, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := lookup.ParseLogLevel(o.LogLevel); err != nil {
+		return nil, false, err
+	}
+	return o, *version, nil
+}

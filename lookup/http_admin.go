@@ -1,0 +1,109 @@
+package lookup
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sidequeue/sidequeue/internal/httpapi"
+	"github.com/sidequeue/sidequeue/internal/lookupwire"
+)
+
+// The HTTP API's writes, used by nsqadmin and operators. Their checks and
+// error texts are nsqlookupd's, including where it checks nothing
+// (/topic/delete and /topic/tombstone take any name).
+
+func (l *Lookupd) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	q, err := query(r)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	if err != nil {
+		return nil, err
+	}
+	if !lookupwire.ValidName(topic) {
+		return nil, httpapi.Err(400, "INVALID_ARG_TOPIC")
+	}
+	l.logf("INFO", "DB: adding topic(%s)", topic)
+	l.db.createTopic(topic)
+	return nil, nil
+}
+
+func (l *Lookupd) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	q, err := query(r)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	if err != nil {
+		return nil, err
+	}
+	l.logf("INFO", "DB: removing topic(%s) and its channels", topic)
+	l.db.deleteTopic(topic)
+	return nil, nil
+}
+
+// topicChannelArgs reads and checks topic and channel, in nsqlookupd's
+// order and with its error texts.
+func topicChannelArgs(r *http.Request) (topic, channel string, err error) {
+	q, err := query(r)
+	if err != nil {
+		return "", "", err
+	}
+	if topic, err = arg(q, "topic", "MISSING_ARG_TOPIC"); err != nil {
+		return "", "", err
+	}
+	if !lookupwire.ValidName(topic) {
+		return "", "", httpapi.Err(400, "INVALID_ARG_TOPIC")
+	}
+	if channel, err = arg(q, "channel", "MISSING_ARG_CHANNEL"); err != nil {
+		return "", "", err
+	}
+	if !lookupwire.ValidName(channel) {
+		return "", "", httpapi.Err(400, "INVALID_ARG_CHANNEL")
+	}
+	return topic, channel, nil
+}
+
+func (l *Lookupd) doCreateChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	topic, channel, err := topicChannelArgs(r)
+	if err != nil {
+		return nil, err
+	}
+	l.logf("INFO", "DB: adding channel(%s) in topic(%s)", channel, topic)
+	l.db.createChannel(topic, channel)
+	return nil, nil
+}
+
+func (l *Lookupd) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	topic, channel, err := topicChannelArgs(r)
+	if err != nil {
+		return nil, err
+	}
+	if !l.db.deleteChannel(topic, channel) {
+		return nil, httpapi.Err(404, "CHANNEL_NOT_FOUND")
+	}
+	l.logf("INFO", "DB: removing channel(%s) from topic(%s)", channel, topic)
+	return nil, nil
+}
+
+// doTombstone hides a producer of a topic from /lookup for the tombstone
+// lifetime, so that consumers stop connecting to a node while it drains
+// the topic and unregisters.
+func (l *Lookupd) doTombstone(w http.ResponseWriter, r *http.Request) (any, error) {
+	q, err := query(r)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	if err != nil {
+		return nil, err
+	}
+	node, err := arg(q, "node", "MISSING_ARG_NODE")
+	if err != nil {
+		return nil, err
+	}
+	l.logf("INFO", "DB: setting tombstone for producer@%s of topic(%s)", node, topic)
+	l.db.tombstone(topic, node, time.Now())
+	return nil, nil
+}
