@@ -27,6 +27,7 @@ func (d *Daemon) startRegistrar() {
 	d.registrar = registrar.New(registrar.Options{
 		Addresses:       o.LookupdTCPAddresses,
 		ResolveInterval: o.LookupResolveInterval,
+		Resolver:        o.LookupResolver,
 		Identity: registrar.Identity{BroadcastAddress: o.BroadcastAddress,
 			TCPPort: tcpPort, HTTPPort: httpPort, Version: Version},
 		Logf: func(format string, args ...any) { d.logf("INFO", "LOOKUP: "+format, args...) },

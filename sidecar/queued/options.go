@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
 // Options are nsqd v1.3.0's, with its defaults, plus sidequeue's own
@@ -26,6 +28,7 @@ type Options struct {
 
 	LookupdTCPAddresses   []string
 	LookupResolveInterval time.Duration
+	LookupResolver        registrar.Resolver // nil: DNS; tests point one name at several lookupds
 	AuthHTTPAddresses     []string
 
 	DataPath        string
