@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test unit test-gonsq lint bench bench-diskqueue fuzz-diskqueue upstream clean
+.PHONY: all build test unit test-gonsq test-interop lint bench bench-diskqueue fuzz-diskqueue upstream clean
 
 all: build
 
@@ -17,13 +17,17 @@ build:
 
 ## test: everything CI runs: lint, every test with the race detector, and
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151)
-test: lint unit test-gonsq
+test: lint unit test-gonsq test-interop
 
 unit:
 	$(GO) test -race -count=1 ./...
 
 test-gonsq: build
 	QUEUED=$(BIN)/queued hack/gonsq-suite.sh $(GONSQ_ARGS)
+
+## test-interop: our daemons mixed with nsq v1.3.0's binaries, go-nsq and nsqadmin
+test-interop: build upstream
+	cd test/bench && $(GO) test -count=1 ./interop/...
 
 ## lint: go vet and gofmt over every module
 lint:
