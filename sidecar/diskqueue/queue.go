@@ -86,43 +86,19 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 
 // Put appends a record. With the durable policy (SyncEvery 1) it returns
 // only once the record is fsynced.
-func (q *Queue) Put(payload []byte) error { return q.put(payload, true) }
+func (q *Queue) Put(payload []byte) error { return q.putRecords([][]byte{payload}, true) }
 
-func (q *Queue) put(payload []byte, wait bool) error {
-	if len(payload) > q.opts.MaxRecordSize {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), q.opts.MaxRecordSize)
-	}
-	size := recordSize(len(payload))
-	q.mu.Lock()
-	if err := q.writable(size); err != nil {
-		q.mu.Unlock()
-		return err
-	}
-	if err := q.appendLocked(payload, size); err != nil {
-		q.mu.Unlock()
-		return err
-	}
-	q.writeSeq++
-	seq := q.writeSeq
-	// Counted under mu so that a reader that has caught up with this
-	// record never sees it uncounted.
-	q.depth.Add(1)
-	q.mu.Unlock()
-
-	syncDue := q.unsynced.Add(1) >= q.opts.SyncEvery
-	signal(q.dataReady)
-	if q.opts.durable() && wait {
-		return q.syncUpTo(seq)
-	}
-	if syncDue && !q.opts.durable() {
-		signal(q.syncNow)
-	}
-	return nil
-}
+// PutBatch is Put for several records, written with as few write calls as
+// segment boundaries allow. On an error, the records before the failing
+// one may be stored.
+func (q *Queue) PutBatch(payloads [][]byte) error { return q.putRecords(payloads, true) }
 
 // Append is Put without waiting for the fsync, even under the durable
 // policy: for a caller that stores a batch and then calls Sync once.
-func (q *Queue) Append(payload []byte) error { return q.put(payload, false) }
+func (q *Queue) Append(payload []byte) error { return q.putRecords([][]byte{payload}, false) }
+
+// AppendBatch is PutBatch without waiting for the fsync.
+func (q *Queue) AppendBatch(payloads [][]byte) error { return q.putRecords(payloads, false) }
 
 // Sync returns once everything written so far is fsynced.
 func (q *Queue) Sync() error {
@@ -132,39 +108,103 @@ func (q *Queue) Sync() error {
 	return q.syncUpTo(seq)
 }
 
-func (q *Queue) writable(size int64) error {
-	switch {
-	case q.closed:
-		return ErrClosed
-	case q.failed != nil:
-		return q.failed
-	case q.opts.MaxDiskBytes > 0 && q.diskBytes+size > q.opts.MaxDiskBytes:
-		return fmt.Errorf("%w: %d of %d bytes used, record needs %d", ErrDiskFull,
-			q.diskBytes, q.opts.MaxDiskBytes, size)
+func (q *Queue) putRecords(payloads [][]byte, wait bool) error {
+	for _, p := range payloads {
+		if len(p) > q.opts.MaxRecordSize {
+			return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(p), q.opts.MaxRecordSize)
+		}
+	}
+	q.mu.Lock()
+	n, err := q.appendLocked(payloads)
+	q.writeSeq += uint64(n)
+	seq := q.writeSeq
+	// Counted under mu so that a reader that has caught up with these
+	// records never sees them uncounted.
+	q.depth.Add(int64(n))
+	q.mu.Unlock()
+	if n == 0 {
+		return err
+	}
+	syncDue := q.unsynced.Add(int64(n)) >= q.opts.SyncEvery
+	signal(q.dataReady)
+	if err != nil {
+		return err
+	}
+	if q.opts.durable() && wait {
+		return q.syncUpTo(seq)
+	}
+	if syncDue && !q.opts.durable() {
+		signal(q.syncNow)
 	}
 	return nil
 }
 
-// appendLocked writes one framed record to the current segment, starting
-// the next segment first if the record would not fit.
-func (q *Queue) appendLocked(payload []byte, size int64) error {
-	if q.write.off > 0 && q.write.off+size > q.opts.MaxBytesPerFile {
-		if err := q.rollLocked(); err != nil {
-			return err
-		}
+// appendLocked frames records into the scratch buffer and writes them,
+// starting a new segment where the next record would not fit. It returns
+// how many records it wrote.
+func (q *Queue) appendLocked(payloads [][]byte) (int, error) {
+	switch {
+	case q.closed:
+		return 0, ErrClosed
+	case q.failed != nil:
+		return 0, q.failed
 	}
-	q.scratch = appendRecord(q.scratch[:0], payload)
+	written, pending := 0, 0
+	q.scratch = q.scratch[:0]
+	for _, p := range payloads {
+		size := recordSize(len(p))
+		buffered := int64(len(q.scratch))
+		if err := q.withinBudget(buffered + size); err != nil {
+			n, ferr := q.flushLocked(pending)
+			return written + n, errors.Join(ferr, err)
+		}
+		if end := q.write.off + buffered; end > 0 && end+size > q.opts.MaxBytesPerFile {
+			n, err := q.flushLocked(pending)
+			written, pending = written+n, 0
+			if err == nil {
+				err = q.rollLocked()
+			}
+			if err != nil {
+				return written, err
+			}
+		}
+		q.scratch = appendRecord(q.scratch, p)
+		pending++
+	}
+	n, err := q.flushLocked(pending)
+	if cap(q.scratch) > 4<<20 {
+		q.scratch = nil // a huge batch need not pin its buffer
+	}
+	return written + n, err
+}
+
+func (q *Queue) withinBudget(extra int64) error {
+	if q.opts.MaxDiskBytes > 0 && q.diskBytes+extra > q.opts.MaxDiskBytes {
+		return fmt.Errorf("%w: %d of %d bytes used, record needs %d", ErrDiskFull,
+			q.diskBytes, q.opts.MaxDiskBytes, extra)
+	}
+	return nil
+}
+
+// flushLocked writes the scratch buffer, holding n records, to the current
+// segment.
+func (q *Queue) flushLocked(n int) (int, error) {
+	if len(q.scratch) == 0 {
+		return 0, nil
+	}
 	if _, err := q.wfile.Write(q.scratch); err != nil {
 		// A short write leaves a partial record: cut it off so the next
 		// record starts where readers expect it.
 		if terr := q.wfile.Truncate(q.write.off); terr != nil {
 			q.failed = fmt.Errorf("diskqueue: write failed (%v) and truncating after it failed: %w", err, terr)
 		}
-		return fmt.Errorf("diskqueue: write %s: %w", q.files.segment(q.write.seg), err)
+		q.scratch = q.scratch[:0]
+		return 0, fmt.Errorf("diskqueue: write %s: %w", q.files.segment(q.write.seg), err)
 	}
-	q.write.off += size
-	q.diskBytes += size
-	return nil
+	q.write.off += int64(len(q.scratch))
+	q.diskBytes += int64(len(q.scratch))
+	q.scratch = q.scratch[:0]
+	return n, nil
 }
 
 // rollLocked fsyncs and closes the current segment and starts the next.

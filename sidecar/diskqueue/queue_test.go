@@ -299,3 +299,40 @@ func TestConcurrentWritersKeepPerWriterOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestPutBatchAcrossSegments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	q := mustOpen(t, dir, testOptions())
+	var batch [][]byte
+	for i := range 300 {
+		batch = append(batch, record(i))
+	}
+	if err := q.PutBatch(batch[:150]); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.AppendBatch(batch[150:]); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := q.files.segments(); len(segs) < 5 {
+		t.Fatalf("300 records in %d segments of 1 KiB", len(segs))
+	}
+	q.Close()
+	q = mustOpen(t, dir, testOptions())
+	expectRecords(t, readAll(t, q), 0, 300)
+}
+
+func TestPutBatchOverBudgetStoresWhatFits(t *testing.T) {
+	t.Parallel()
+	o := testOptions()
+	o.MaxDiskBytes = 10 * recordSize(len(record(0)))
+	q := mustOpen(t, t.TempDir(), o)
+	var batch [][]byte
+	for i := range 15 {
+		batch = append(batch, record(i))
+	}
+	if err := q.PutBatch(batch); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("PutBatch over budget: %v", err)
+	}
+	expectRecords(t, readAll(t, q), 0, 10)
+}

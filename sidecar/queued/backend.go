@@ -14,6 +14,8 @@ import (
 type backendQueue interface {
 	Put([]byte) error
 	Append([]byte) error
+	PutBatch([][]byte) error
+	AppendBatch([][]byte) error
 	Sync() error
 	ReadNext() ([]byte, diskqueue.Position, error)
 	Commit(diskqueue.Position)
@@ -32,9 +34,11 @@ var (
 
 type discardQueue struct{}
 
-func (discardQueue) Put([]byte) error    { return nil }
-func (discardQueue) Append([]byte) error { return nil }
-func (discardQueue) Sync() error         { return nil }
+func (discardQueue) Put([]byte) error           { return nil }
+func (discardQueue) Append([]byte) error        { return nil }
+func (discardQueue) PutBatch([][]byte) error    { return nil }
+func (discardQueue) AppendBatch([][]byte) error { return nil }
+func (discardQueue) Sync() error                { return nil }
 func (discardQueue) ReadNext() ([]byte, diskqueue.Position, error) {
 	return nil, diskqueue.Position{}, diskqueue.ErrEmpty
 }
@@ -51,12 +55,6 @@ var diskBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 // writeToBackend stores m, with its due time if deferred (0 if not).
 func writeToBackend(bq backendQueue, m *Message, dueAt int64) error {
 	return storeMessage(bq.Put, m, dueAt)
-}
-
-// appendToBackend is writeToBackend without waiting for an fsync: the
-// caller syncs the batch.
-func appendToBackend(bq backendQueue, m *Message, dueAt int64) error {
-	return storeMessage(bq.Append, m, dueAt)
 }
 
 func storeMessage(store func([]byte) error, m *Message, dueAt int64) error {
@@ -144,4 +142,20 @@ func (r *backendReader) stop() *diskMessage {
 	close(r.exit)
 	<-r.done
 	return r.held
+}
+
+// putBatch encodes messages into one buffer and stores them with one call.
+func putBatch(store func([][]byte) error, msgs []*Message, dueAt func(*Message) int64) error {
+	size := 0
+	for _, m := range msgs {
+		size += 1 + 8 + messageHeaderSize + len(m.Body)
+	}
+	buf := make([]byte, 0, size)
+	records := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		start := len(buf)
+		buf = m.appendDisk(buf, dueAt(m))
+		records[i] = buf[start:len(buf):len(buf)]
+	}
+	return store(records)
 }

@@ -110,26 +110,52 @@ func (c *Channel) put(m *Message) error {
 	return nil
 }
 
-// putFromTopic is put for the topic's pump, which syncs each batch itself.
-func (c *Channel) putFromTopic(m *Message, dueAt int64) error {
+// putBatchFromTopic queues a batch from the topic's pump: deferred ones
+// wait in the deferred queue (or, with --mem-queue-size=0, on disk with
+// their due time, so that a crash keeps them), the rest go to memory while
+// there is room and to disk in one write. The pump syncs and commits.
+func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 	c.exitMu.RLock()
 	defer c.exitMu.RUnlock()
 	if c.exiting {
 		return errExiting
 	}
-	if dueAt == 0 && (cap(c.memoryMsgs) > 0 || c.ephemeral) {
-		select {
-		case c.memoryMsgs <- m:
-			c.messageCount.Add(1)
-			return nil
+	useMemory := cap(c.memoryMsgs) > 0 || c.ephemeral
+	now := time.Now().UnixNano()
+	var toDisk []*Message
+	for _, m := range msgs {
+		if copyMsgs { // each channel owns its copy's bookkeeping; the body is shared
+			m = &Message{ID: m.ID, Body: m.Body, Timestamp: m.Timestamp, deferUntil: m.deferUntil}
+		}
+		c.messageCount.Add(1)
+		switch {
+		case m.deferUntil > now && useMemory:
+			c.startDeferred(m, m.deferUntil)
+		case m.deferUntil > now:
+			toDisk = append(toDisk, m)
+		case useMemory && len(toDisk) == 0 && c.tryMemory(m):
 		default:
+			toDisk = append(toDisk, m)
 		}
 	}
-	if err := appendToBackend(c.backend, m, dueAt); err != nil {
-		return err
+	if len(toDisk) == 0 {
+		return nil
 	}
-	c.messageCount.Add(1)
-	return nil
+	return putBatch(c.backend.AppendBatch, toDisk, func(m *Message) int64 {
+		if m.deferUntil > now {
+			return m.deferUntil
+		}
+		return 0
+	})
+}
+
+func (c *Channel) tryMemory(m *Message) bool {
+	select {
+	case c.memoryMsgs <- m:
+		return true
+	default:
+		return false
+	}
 }
 
 // resolve tells the disk queue m is done with, once everything read

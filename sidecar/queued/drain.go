@@ -51,15 +51,15 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 	}
 }
 
-// finishDrain stops the daemon (persisting what is left) and writes the
-// summary.
+// finishDrain writes the summary and stops the daemon, persisting what is
+// left. Publishes are refused, so the backlog can only shrink meanwhile.
 func (d *Daemon) finishDrain() {
 	depth := d.backlog()
-	d.Exit()
 	d.logf("INFO", "DRAIN: exiting with %d messages left", depth)
 	if err := d.writeTerminationLog(depth); err != nil {
 		d.logf("ERROR", "DRAIN: writing the termination log: %v", err)
 	}
+	d.Exit()
 }
 
 // backlog counts every message the daemon still holds.

@@ -1,8 +1,9 @@
 package queued
 
 import (
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
+
 	"errors"
-	"time"
 )
 
 // PutMessage publishes one message.
@@ -20,25 +21,42 @@ func (t *Topic) PutMessage(m *Message) error {
 	return nil
 }
 
-// PutMessages publishes a batch (MPUB); it stops at the first failure.
+// PutMessages publishes a batch (MPUB): what fits in memory goes there, the
+// rest to disk in one write. On an error some of the batch may be stored,
+// as with nsqd.
 func (t *Topic) PutMessages(ms []*Message) error {
 	t.exitMu.RLock()
 	defer t.exitMu.RUnlock()
 	if t.exiting {
 		return errExiting
 	}
-	var bytes uint64
-	for i, m := range ms {
-		if err := t.put(m); err != nil {
-			t.messageCount.Add(uint64(i))
-			t.messageBytes.Add(bytes)
+	rest := ms
+	if cap(t.memoryMsgs) > 0 || t.ephemeral {
+		for len(rest) > 0 && t.tryMemory(rest[0]) {
+			rest = rest[1:]
+		}
+	}
+	if len(rest) > 0 {
+		if err := putBatch(t.backend.PutBatch, rest, func(m *Message) int64 { return m.deferUntil }); err != nil {
 			return err
 		}
+	}
+	var bytes uint64
+	for _, m := range ms {
 		bytes += uint64(len(m.Body))
 	}
 	t.messageCount.Add(uint64(len(ms)))
 	t.messageBytes.Add(bytes)
 	return nil
+}
+
+func (t *Topic) tryMemory(m *Message) bool {
+	select {
+	case t.memoryMsgs <- m:
+		return true
+	default:
+		return false
+	}
 }
 
 func (t *Topic) put(m *Message) error {
@@ -62,6 +80,7 @@ func (t *Topic) messagePump() {
 		return
 	}
 	chans := t.sortedChannels()
+	var b pumpBatch
 	for {
 		var mem chan *Message
 		var disk chan diskMessage
@@ -70,35 +89,72 @@ func (t *Topic) messagePump() {
 		}
 		select {
 		case m := <-mem:
-			t.deliver(chans, m)
+			b.add(m)
 		case dm := <-disk:
-			t.deliverFromDisk(chans, dm)
+			b.addFromDisk(dm)
 		case <-t.channelsChanged:
 			chans = t.sortedChannels()
+			continue
 		case <-t.pauseChanged:
+			continue
 		case <-t.exit:
+			return
+		}
+		t.fillBatch(&b)
+		t.deliverBatch(chans, &b)
+		b.reset()
+	}
+}
+
+const pumpBatchSize = 256
+
+// pumpBatch is what the pump moves at once: messages, and for those read
+// from the topic's disk queue, where the last one ended.
+type pumpBatch struct {
+	msgs     []*Message
+	fromDisk bool
+	diskEnd  diskqueue.Position
+}
+
+func (b *pumpBatch) add(m *Message) { b.msgs = append(b.msgs, m) }
+
+func (b *pumpBatch) addFromDisk(dm diskMessage) {
+	dm.msg.deferUntil = dm.dueAt
+	b.msgs = append(b.msgs, dm.msg)
+	b.fromDisk, b.diskEnd = true, dm.end
+}
+
+func (b *pumpBatch) reset() {
+	clear(b.msgs)
+	b.msgs, b.fromDisk = b.msgs[:0], false
+}
+
+// fillBatch adds whatever else is ready, without waiting.
+func (t *Topic) fillBatch(b *pumpBatch) {
+	for len(b.msgs) < pumpBatchSize {
+		select {
+		case m := <-t.memoryMsgs:
+			b.add(m)
+		case dm := <-t.fromDisk.out:
+			b.addFromDisk(dm)
+		default:
 			return
 		}
 	}
 }
 
-// deliverFromDisk delivers a message read from the topic's disk queue and
-// whatever else is ready there (up to a batch), makes the channels' copies
-// durable with one fsync each, and only then lets the topic's disk queue
-// forget them: a crash in between delivers them again rather than never.
-func (t *Topic) deliverFromDisk(chans []*Channel, dm diskMessage) {
-	const batch = 256
-	for n := 1; ; n++ {
-		dm.msg.deferUntil = dm.dueAt
-		t.deliver(chans, dm.msg)
-		if n == batch {
-			break
+// deliverBatch copies a batch to every channel. Messages read from the
+// topic's disk queue are released from it only once every channel's copy is
+// written and, under --sync-every=1, fsynced (one fsync per channel per
+// batch): a crash in between delivers them again rather than never.
+func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) {
+	for i, c := range chans {
+		if err := c.putBatchFromTopic(b.msgs, i > 0); err != nil && !errors.Is(err, errExiting) {
+			t.d.logf("ERROR", "TOPIC(%s): failed to put %d messages to channel(%s): %v", t.name, len(b.msgs), c.name, err)
 		}
-		next, ok := t.tryReceive()
-		if !ok {
-			break
-		}
-		dm = next
+	}
+	if !b.fromDisk {
+		return
 	}
 	if t.d.opts().SyncEvery == 1 {
 		for _, c := range chans {
@@ -108,42 +164,7 @@ func (t *Topic) deliverFromDisk(chans []*Channel, dm diskMessage) {
 			}
 		}
 	}
-	t.backend.Commit(dm.end)
-}
-
-func (t *Topic) tryReceive() (diskMessage, bool) {
-	select {
-	case dm := <-t.fromDisk.out:
-		return dm, true
-	default:
-		return diskMessage{}, false
-	}
-}
-
-// deliver copies m to every channel: deferred ones wait in the channel
-// (on its disk, with their due time, when --mem-queue-size is 0, so that a
-// crash keeps them).
-func (t *Topic) deliver(chans []*Channel, m *Message) {
-	now := time.Now().UnixNano()
-	deferred := m.deferUntil > now
-	for i, c := range chans {
-		cm := m
-		if i > 0 { // each channel owns its copy's bookkeeping; the body is shared
-			cm = &Message{ID: m.ID, Body: m.Body, Timestamp: m.Timestamp}
-		}
-		var err error
-		switch {
-		case deferred && (cap(c.memoryMsgs) > 0 || c.ephemeral):
-			c.PutMessageDeferred(cm, time.Duration(m.deferUntil-now))
-		case deferred:
-			err = c.putFromTopic(cm, m.deferUntil)
-		default:
-			err = c.putFromTopic(cm, 0)
-		}
-		if err != nil && !errors.Is(err, errExiting) {
-			t.d.logf("ERROR", "TOPIC(%s): failed to put msg(%s) to channel(%s): %v", t.name, m.ID, c.name, err)
-		}
-	}
+	t.backend.Commit(b.diskEnd)
 }
 
 // Empty drops the messages waiting in the topic (not in its channels).
