@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test unit test-gonsq test-interop lint bench bench-diskqueue fuzz-diskqueue upstream clean
+.PHONY: all build test unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream clean
 
 all: build
 
@@ -42,6 +42,10 @@ upstream:
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
 	cd test/bench && $(GO) run ./cmd/bench-queued -ours $(BIN)/queued -nsqd $(BIN)/upstream/nsqd $(BENCH_FLAGS)
+
+## bench-lookupd: GET /lookup throughput, ours vs nsqlookupd v1.3.0, medians of 3 (about 1 minute)
+bench-lookupd: build upstream
+	cd test/bench && $(GO) run ./cmd/bench-lookupd -ours $(BIN)/lookupd -nsqlookupd $(BIN)/upstream/nsqlookupd $(BENCH_FLAGS)
 
 ## bench-diskqueue: ours vs go-diskqueue v1.1.0, medians of 5 runs (about 3 minutes)
 bench-diskqueue:
