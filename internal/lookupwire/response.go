@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
 )
 
 // OK is the response to a successful REGISTER, UNREGISTER and PING.
@@ -138,28 +140,8 @@ func ParseTopicChannel(c Command) (topic, channel string, err error) {
 
 // EphemeralSuffix marks topics and channels that lookupd forgets entirely
 // once their last producer unregisters them.
-const EphemeralSuffix = "#ephemeral"
+const EphemeralSuffix = protocol.EphemeralSuffix
 
-// ValidName reports whether name is a legal NSQ topic or channel name:
-// 1 to 64 bytes of [.a-zA-Z0-9_-], optionally ending in "#ephemeral".
-// Written without regexp because it runs on every command.
-func ValidName(name string) bool {
-	if len(name) < 1 || len(name) > 64 {
-		return false
-	}
-	base := strings.TrimSuffix(name, EphemeralSuffix)
-	if base == "" {
-		return false
-	}
-	for i := 0; i < len(base); i++ {
-		if !nameByte(base[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func nameByte(b byte) bool {
-	return b == '.' || b == '_' || b == '-' ||
-		('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || ('0' <= b && b <= '9')
-}
+// ValidName reports whether name is a legal NSQ topic or channel name; the
+// rule is the one both daemons share.
+func ValidName(name string) bool { return protocol.ValidName(name) }
