@@ -133,7 +133,7 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 			c.startDeferred(m, m.deferUntil)
 		case m.deferUntil > now:
 			toDisk = append(toDisk, m)
-		case useMemory && len(toDisk) == 0 && c.tryMemory(m):
+		case useMemory && c.tryMemory(m): // as nsqd: memory whenever it has room
 		default:
 			toDisk = append(toDisk, m)
 		}

@@ -10,9 +10,11 @@ import (
 	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
-// startRegistrar registers with every --lookupd-tcp-address (every address
-// behind each name, re-resolved every --lookupd-resolve-interval).
-func (d *Daemon) startRegistrar() {
+// newRegistrar prepares registration with every --lookupd-tcp-address
+// (every address behind each name, re-resolved every
+// --lookupd-resolve-interval); Main starts it. It is made in New so that
+// topics created before Main are registered without a race.
+func (d *Daemon) newRegistrar() {
 	o := d.opts()
 	if len(o.LookupdTCPAddresses) == 0 {
 		return
@@ -32,7 +34,6 @@ func (d *Daemon) startRegistrar() {
 			TCPPort: tcpPort, HTTPPort: httpPort, Version: Version},
 		Logf: func(format string, args ...any) { d.logf("INFO", "LOOKUP: "+format, args...) },
 	}, d.registrations)
-	d.registrar.Start()
 }
 
 // registrations is what a (re)connected lookupd is told: each channel, and

@@ -77,6 +77,7 @@ func New(opts *Options) (*Daemon, error) {
 		d.tcpListener.Close()
 		return nil, fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
 	}
+	d.newRegistrar()
 	if err := d.loadMetadata(); err != nil {
 		d.tcpListener.Close()
 		d.httpListener.Close()
@@ -109,7 +110,9 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
-	d.startRegistrar()
+	if d.registrar != nil {
+		d.registrar.Start()
+	}
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
