@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/tcpserver"
 )
 
 // Lookupd is one lookup daemon: its registrations and listeners.
@@ -21,7 +23,7 @@ type Lookupd struct {
 
 	tcpListener  net.Listener
 	httpListener net.Listener
-	tcp          *tcpServer
+	tcp          *tcpserver.Server
 	http         *http.Server
 
 	exitOnce sync.Once
@@ -38,7 +40,7 @@ func New(opts *Options) (*Lookupd, error) {
 	hostname, _ := os.Hostname()
 	l := &Lookupd{opts: opts, minLevel: minLevel(opts.LogLevel), hostname: hostname,
 		db: newRegistry(), exit: make(chan struct{})}
-	l.tcp = newTCPServer(l)
+	l.tcp = tcpserver.New(l.serveV1)
 	var err error
 	if l.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
 		return nil, fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
@@ -59,7 +61,7 @@ func (l *Lookupd) HTTPAddr() *net.TCPAddr { return l.httpListener.Addr().(*net.T
 // Main serves until Exit is called, or until a listener fails.
 func (l *Lookupd) Main() error {
 	errc := make(chan error, 2)
-	l.goLoop(func() { errc <- l.tcp.serve(l.tcpListener) })
+	l.goLoop(func() { errc <- l.tcp.Serve(l.tcpListener) })
 	l.goLoop(func() {
 		l.logf("INFO", "HTTP: listening on %s", l.httpListener.Addr())
 		err := l.http.Serve(l.httpListener)
@@ -96,7 +98,7 @@ func (l *Lookupd) Exit() {
 	l.exitOnce.Do(func() {
 		l.tcpListener.Close()
 		l.http.Close()
-		l.tcp.closeAll()
+		l.tcp.CloseAll()
 		close(l.exit)
 		l.wg.Wait()
 	})

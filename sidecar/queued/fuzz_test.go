@@ -35,7 +35,7 @@ func FuzzCommands(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			d.tcp.handleConn(server)
+			d.tcp.Handle(server)
 		}()
 		client.SetDeadline(time.Now().Add(2 * time.Second))
 		go drain(client)

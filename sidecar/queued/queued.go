@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/tcpserver"
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
@@ -34,7 +35,7 @@ type Daemon struct {
 
 	tcpListener  net.Listener
 	httpListener net.Listener
-	tcp          *tcpServer
+	tcp          *tcpserver.Server
 	tls          *tls.Config
 	clients      clientSet
 	drainMode    atomic.Bool
@@ -65,7 +66,7 @@ func New(opts *Options) (*Daemon, error) {
 		exit:      make(chan struct{}),
 	}
 	d.options.Store(opts)
-	d.tcp = newTCPServer(d)
+	d.tcp = tcpserver.New(d.serveV2)
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
 		return nil, err
@@ -114,7 +115,7 @@ func (d *Daemon) Main() error {
 		d.registrar.Start()
 	}
 	errc := make(chan error, 2)
-	d.goLoop(func() { errc <- d.tcp.serve(d.tcpListener) })
+	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
 	d.goLoop(d.queueScanLoop)
 	if d.opts().DrainOnly {
@@ -144,7 +145,7 @@ func (d *Daemon) Exit() {
 		d.tcpListener.Close()
 		d.httpListener.Close()
 		if d.tcp != nil {
-			d.tcp.closeAll()
+			d.tcp.CloseAll()
 		}
 		if err := d.persistMetadata(); err != nil {
 			d.logf("ERROR", "failed to persist metadata - %s", err)
