@@ -2,7 +2,6 @@ package lookup
 
 import (
 	"net/http"
-	"net/http/pprof"
 	"net/url"
 	"sync"
 	"time"
@@ -30,20 +29,8 @@ func (l *Lookupd) httpHandler() http.Handler {
 	rt.Handle("POST", "/channel/delete", httpapi.V1(l.doDeleteChannel, log))
 	rt.Handle("POST", "/topic/tombstone", httpapi.V1(l.doTombstone, log))
 	rt.Handle("GET", "/metrics", http.HandlerFunc(l.serveMetrics))
-	debugRoutes(rt)
+	httpapi.PprofRoutes(rt, "/debug/pprof") // nsqlookupd's index path, without the slash
 	return rt
-}
-
-// debugRoutes are nsqlookupd's pprof routes, at the same paths.
-func debugRoutes(rt *httpapi.Router) {
-	rt.Handle("GET", "/debug/pprof", http.HandlerFunc(pprof.Index))
-	rt.Handle("GET", "/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
-	rt.Handle("GET", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.Handle("POST", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.Handle("GET", "/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
-	for _, name := range []string{"heap", "goroutine", "block", "threadcreate"} {
-		rt.Handle("GET", "/debug/pprof/"+name, pprof.Handler(name))
-	}
 }
 
 // requestLog logs every request at INFO, as nsqlookupd does; nil when INFO

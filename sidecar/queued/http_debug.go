@@ -3,7 +3,6 @@ package queued
 import (
 	"fmt"
 	"net/http"
-	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -14,14 +13,7 @@ import (
 // debugRoutes are nsqd's: pprof's handlers at the same paths, the block
 // profile rate and a forced release of memory to the OS.
 func (d *Daemon) debugRoutes(rt *httpapi.Router) {
-	rt.Handle("GET", "/debug/pprof/", http.HandlerFunc(pprof.Index))
-	rt.Handle("GET", "/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
-	rt.Handle("GET", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.Handle("POST", "/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
-	rt.Handle("GET", "/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
-	for _, name := range []string{"heap", "goroutine", "block", "threadcreate"} {
-		rt.Handle("GET", "/debug/pprof/"+name, pprof.Handler(name))
-	}
+	httpapi.PprofRoutes(rt, "/debug/pprof/")
 	rt.Handle("PUT", "/debug/setblockrate", d.plainText(setBlockRate, true))
 	rt.Handle("POST", "/debug/freememory", d.plainText(freeMemory, true))
 }
