@@ -124,9 +124,8 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// post calls queued's HTTP API. Topics are made over HTTP, as clients make
-// them, rather than by calling the Daemon: its registrar is set up in Main,
-// and only goroutines Main starts are ordered after that.
+// post calls queued's HTTP API: topics are made over HTTP, as clients
+// make them.
 func post(t *testing.T, d *queued.Daemon, path string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
