@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/sidequeue/sidequeue/internal/flagconfig"
 	"github.com/sidequeue/sidequeue/lookup"
 )
 
@@ -46,7 +47,7 @@ func parseFlags(args []string) (*lookup.Options, bool, error) {
 	o := lookup.NewOptions()
 	fs := flag.NewFlagSet("lookupd", flag.ContinueOnError)
 	version := fs.Bool("version", false, "print version string")
-	fs.String("config", "", "path to config file (not yet supported: pass flags)")
+	config := fs.String("config", "", "path to config file (TOML, nsqlookupd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
 	fs.String("log-prefix", "[lookupd] ", "log message prefix (accepted for compatibility)")
 	fs.Bool("verbose", false, "[deprecated] has no effect, use --log-level")
@@ -60,6 +61,15 @@ func parseFlags(args []string) (*lookup.Options, bool, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, false, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *config != "" {
+		unknown, err := flagconfig.Apply(fs, *config, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, key := range unknown {
+			fmt.Fprintf(os.Stderr, "lookupd: ignoring %q in --config %s: no such option\n", key, *config)
+		}
 	}
 	if err := lookup.ParseLogLevel(o.LogLevel); err != nil {
 		return nil, false, err

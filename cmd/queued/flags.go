@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
+	"github.com/sidequeue/sidequeue/internal/flagconfig"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
@@ -15,13 +17,19 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
+// configKeys are nsqd's config file keys that are not the flag's name.
+var configKeys = map[string]string{
+	"lookupd-tcp-address": "nsqlookupd_tcp_addresses",
+	"auth-http-address":   "auth_http_addresses",
+}
+
 // parseFlags takes nsqd v1.3.0's flags, names and defaults, so a script
 // written for nsqd runs queued unchanged.
 func parseFlags(args []string) (*queued.Options, bool, error) {
 	o := queued.NewOptions()
 	fs := flag.NewFlagSet("queued", flag.ContinueOnError)
 	version := fs.Bool("version", false, "print version string")
-	fs.String("config", "", "path to config file (not yet supported: pass flags)")
+	config := fs.String("config", "", "path to config file (TOML, nsqd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
 	fs.String("log-prefix", "[nsqd] ", "log message prefix (accepted for nsqd compatibility)")
 	fs.Int64Var(&o.NodeID, "node-id", o.NodeID, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)")
@@ -69,6 +77,15 @@ func parseFlags(args []string) (*queued.Options, bool, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, false, fmt.Errorf("unexpected argument %q: every option is a --flag", fs.Arg(0))
+	}
+	if *config != "" {
+		unknown, err := flagconfig.Apply(fs, *config, configKeys)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, key := range unknown {
+			fmt.Fprintf(os.Stderr, "queued: ignoring %q in --config %s: no such option\n", key, *config)
+		}
 	}
 	var err error
 	if o.TLSRequired, err = parseTLSRequired(*tlsRequired, o.TLSCert != ""); err != nil {
