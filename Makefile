@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream clean
+.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream clean
 
 all: build
 
@@ -17,7 +17,26 @@ build:
 
 ## test: everything CI runs: lint, every test with the race detector, and
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151)
-test: lint unit test-gonsq test-interop
+test: verify-generated lint unit test-gonsq test-interop
+
+# controller-gen is pinned by a tool directive in hack/tools/go.mod, a module of
+# its own, so the product's go.mod carries none of its dependencies.
+CONTROLLER_GEN := $(GO) tool -modfile=$(CURDIR)/hack/tools/go.mod controller-gen
+
+## generate: DeepCopy methods of the API types (api/*/zz_generated.deepcopy.go)
+generate:
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+## manifests: CustomResourceDefinitions into config/crd/bases
+manifests:
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+
+## verify-generated: fail when generated code or manifests are not up to date
+verify-generated: manifests generate
+	@git diff --exit-code -- api config || { \
+		echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@out=$$(git ls-files --others --exclude-standard -- api config/crd); if [ -n "$$out" ]; then \
+		echo "generated files not committed:"; echo "$$out"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 ./...

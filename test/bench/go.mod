@@ -1,6 +1,6 @@
 module github.com/sidequeue/sidequeue/test/bench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/nsqio/go-diskqueue v1.1.0
