@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream clean
+.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream k8s-bin clean
 
 all: build
 
@@ -57,6 +57,11 @@ lint:
 ## upstream: build nsqd, nsqlookupd and nsqadmin v1.3.0 into bin/upstream/
 upstream:
 	GO=$(GO) hack/build-upstream-nsq.sh
+
+## k8s-bin: build kube-apiserver, kubectl v1.37.2 and etcd v3.6 into bin/k8s/
+## for envtest (KUBEBUILDER_ASSETS=bin/k8s); from the Go module proxy, cached
+k8s-bin:
+	GO=$(GO) hack/build-k8s.sh
 
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
