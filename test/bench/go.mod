@@ -17,7 +17,7 @@ require (
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
 	github.com/mreiferson/go-options v1.0.0 // indirect
 	github.com/nsqio/nsq v1.3.0 // indirect
-	golang.org/x/sys v0.10.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 replace github.com/sidequeue/sidequeue => ../..
