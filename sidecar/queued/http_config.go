@@ -115,5 +115,8 @@ func (d *Daemon) putConfig(r *http.Request, opt string) error {
 		return apiErr(400, "INVALID_OPTION")
 	}
 	d.options.Store(&o)
+	if opt == "nsqlookupd_tcp_addresses" && d.registrar != nil {
+		d.registrar.SetAddresses(o.LookupdTCPAddresses)
+	}
 	return nil
 }

@@ -16,9 +16,8 @@ import (
 // topics created before Main are registered without a race.
 func (d *Daemon) newRegistrar() {
 	o := d.opts()
-	if len(o.LookupdTCPAddresses) == 0 {
-		return
-	}
+	// Made even without addresses: PUT /config/nsqlookupd_tcp_addresses
+	// may give some later.
 	tcpPort, httpPort := o.BroadcastTCPPort, o.BroadcastHTTPPort
 	if tcpPort == 0 {
 		tcpPort = d.TCPAddr().Port
@@ -77,7 +76,7 @@ var lookupHTTP = &http.Client{Timeout: 2 * time.Second}
 // it, before the topic delivers anything: as nsqd does, so consumers
 // registered elsewhere miss nothing published here.
 func (d *Daemon) precreateChannels(t *Topic) {
-	if d.registrar == nil {
+	if d.registrar == nil || len(d.opts().LookupdTCPAddresses) == 0 {
 		return
 	}
 	addrs := d.registrar.LookupdHTTPAddrs()

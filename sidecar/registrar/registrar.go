@@ -65,6 +65,10 @@ type Registrar struct {
 
 	mu    sync.Mutex
 	peers map[string]*peer // by resolved "IP:port"
+
+	addrsMu      sync.Mutex
+	addrs        []string      // replaces opts.Addresses once SetAddresses is called
+	addrsChanged chan struct{} // wakes the resolve loop
 }
 
 // New prepares a Registrar; nothing runs until Start. snapshot must return
@@ -77,8 +81,30 @@ func New(opts Options, snapshot func() []Registration) *Registrar {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registrar{
 		opts: opts, snapshot: snapshot, ctx: ctx, cancel: cancel,
-		peers: make(map[string]*peer),
+		peers: make(map[string]*peer), addrs: opts.Addresses,
+		addrsChanged: make(chan struct{}, 1),
 	}
+}
+
+// SetAddresses replaces the lookupd addresses (nsqd's PUT
+// /config/nsqlookupd_tcp_addresses): they are resolved at once, new ones
+// joined and those no longer listed dropped, without a restart.
+func (r *Registrar) SetAddresses(addrs []string) {
+	r.addrsMu.Lock()
+	r.addrs = slices.Clone(addrs)
+	r.addrsMu.Unlock()
+	select {
+	case r.addrsChanged <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Registrar) currentOptions() Options {
+	r.addrsMu.Lock()
+	defer r.addrsMu.Unlock()
+	o := r.opts
+	o.Addresses = slices.Clone(r.addrs)
+	return o
 }
 
 func withDefaults(o Options) Options {
@@ -178,7 +204,7 @@ func (r *Registrar) LookupdHTTPAddrs() []string {
 // set of peers match.
 func (r *Registrar) resolveLoop() {
 	defer r.wg.Done()
-	res := newResolution(r.opts)
+	res := newResolution(r.currentOptions())
 	ticker := time.NewTicker(r.opts.ResolveInterval)
 	defer ticker.Stop()
 	for {
@@ -187,6 +213,8 @@ func (r *Registrar) resolveLoop() {
 		case <-r.ctx.Done():
 			return
 		case <-ticker.C:
+		case <-r.addrsChanged:
+			res = newResolution(r.currentOptions())
 		}
 	}
 }

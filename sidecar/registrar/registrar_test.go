@@ -196,3 +196,20 @@ func TestCloseWithoutStartAndStartAfterClose(t *testing.T) {
 	r.Close()
 	assertNoGoroutines(t)
 }
+
+// SetAddresses (nsqd's PUT /config/nsqlookupd_tcp_addresses) joins new
+// lookupds and leaves dropped ones at once, without waiting for the resolve
+// interval.
+func TestSetAddressesTakesEffectAtOnce(t *testing.T) {
+	a, b := newFakeLookupd(t), newFakeLookupd(t)
+	snap := &regSet{}
+	regs := []Registration{{"t1", ""}}
+	snap.set(regs...)
+	r, _ := startRegistrar(t, Options{Addresses: []string{a.addr()}, ResolveInterval: time.Hour}, snap.snapshot)
+	want := handshake(regs...)
+	waitHandshake(a, want)
+
+	r.SetAddresses([]string{b.addr()})
+	waitHandshake(b, want)
+	a.waitFor("a's connection closed", func() bool { return len(a.openConns()) == 0 })
+}

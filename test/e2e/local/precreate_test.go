@@ -40,3 +40,20 @@ func TestNewTopicCreatesChannelsLookupdKnows(t *testing.T) {
 	}
 	waitFor(t, "the first message in the pre-created channel", 5*time.Second, func() bool { return ch.Depth() == 1 })
 }
+
+// PUT /config/nsqlookupd_tcp_addresses registers with the new lookupd at
+// once, as nsqd does, without a restart.
+func TestPutLookupdAddressesRegistersAtOnce(t *testing.T) {
+	t.Parallel()
+	l := startLookupd(t)
+	d := startQueued(t, nil)
+	post(t, d, "/topic/create?topic=moved")
+	req, _ := http.NewRequest(http.MethodPut, "http://"+d.HTTPAddr().String()+"/config/nsqlookupd_tcp_addresses",
+		strings.NewReader(`["`+l.TCPAddr().String()+`"]`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	waitFor(t, "the new lookupd to list queued's topic", 5*time.Second, func() bool { return finds(l, d, "moved") })
+}
