@@ -27,18 +27,21 @@ CONTROLLER_GEN := $(GO) tool -modfile=$(CURDIR)/hack/tools/go.mod controller-gen
 generate:
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
-## manifests: CustomResourceDefinitions into config/crd/bases
+## manifests: CustomResourceDefinitions into config/crd/bases, the manager's
+## ClusterRole (from the controllers' RBAC markers) into config/rbac
 manifests:
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
 
 ## verify-generated: fail when generated code or manifests are not up to date
 verify-generated: manifests generate
 	@git diff --exit-code -- api config || { \
 		echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
-	@out=$$(git ls-files --others --exclude-standard -- config/crd ':(glob)api/**/zz_generated.*'); if [ -n "$$out" ]; then \
+	@out=$$(git ls-files --others --exclude-standard -- config/crd config/rbac ':(glob)api/**/zz_generated.*'); if [ -n "$$out" ]; then \
 		echo "generated files not committed:"; echo "$$out"; exit 1; fi
 
-unit:
+## unit: every test with the race detector; controllers/ runs envtest on bin/k8s
+unit: k8s-bin
 	$(GO) test -race -count=1 ./...
 
 test-gonsq: build

@@ -1,0 +1,264 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+)
+
+// ChannelReconciler creates Channels on every queue daemon of their Topic's
+// Lookup, before any consumer connects, and registers them in the lookups.
+type ChannelReconciler struct {
+	client.Client
+	NSQ      nsqapi.Daemons
+	Recorder events.EventRecorder
+	// StatsInterval is how often status is refreshed from the daemons.
+	StatsInterval time.Duration
+}
+
+// +kubebuilder:rbac:groups=sidequeue.io,resources=channels,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=channels/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=channels/finalizers,verbs=update
+
+func (r *ChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	var c v1alpha1.Channel
+	if err := r.Get(ctx, req.NamespacedName, &c); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := c.Status.DeepCopy()
+	defer func() {
+		if uerr := updateStatus(ctx, r.Client, &c, before, &c.Status); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	c.Status.ObservedGeneration = c.Generation
+	if !c.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, &c)
+	}
+	if err := r.reconcileFinalizer(ctx, &c); err != nil {
+		return ctrl.Result{}, err
+	}
+	topic, lookups, err := r.reconcileLookups(ctx, &c)
+	if errors.Is(err, errMissing) {
+		return ctrl.Result{RequeueAfter: missingRetry}, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	nodes, err := r.reconcileNodes(ctx, &c, topic, lookups)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileStats(ctx, &c, topic, nodes); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: statsInterval(r.StatsInterval)}, nil
+}
+
+func (r *ChannelReconciler) reconcileFinalizer(ctx context.Context, c *v1alpha1.Channel) error {
+	if controllerutil.ContainsFinalizer(c, Finalizer) {
+		return nil
+	}
+	status := c.Status.DeepCopy()
+	controllerutil.AddFinalizer(c, Finalizer)
+	if err := r.Update(ctx, c); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	c.Status = *status
+	return nil
+}
+
+// resolve returns the Channel's Topic and its Lookup's addresses; nil
+// results mean the Topic or the Lookup does not exist.
+func (r *ChannelReconciler) resolve(ctx context.Context, c *v1alpha1.Channel) (*v1alpha1.Topic, []string, error) {
+	var t v1alpha1.Topic
+	if err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TopicRef.Name}, &t); err != nil {
+		return nil, nil, client.IgnoreNotFound(err)
+	}
+	addrs, err := lookupAddrs(ctx, r.Client, t.Namespace, t.Spec.LookupRef.Name)
+	return &t, addrs, err
+}
+
+// reconcileLookups registers the topic and the channel in every lookup.
+func (r *ChannelReconciler) reconcileLookups(ctx context.Context, c *v1alpha1.Channel) (*v1alpha1.Topic, []string, error) {
+	t, addrs, err := r.resolve(ctx, c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolving topic and lookup: %w", err)
+	}
+	if t == nil {
+		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonTopicNotFound,
+			fmt.Sprintf("Topic %q not found", c.Spec.TopicRef.Name))
+		return nil, nil, errMissing
+	}
+	if addrs == nil {
+		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonLookupNotFound,
+			fmt.Sprintf("Lookup %q of Topic %q not found", lookupName(t), t.Name))
+		return nil, nil, errMissing
+	}
+	for _, a := range addrs {
+		err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true)
+		if err == nil {
+			err = r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), true)
+		}
+		if err != nil {
+			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return nil, nil, fmt.Errorf("registering channel in lookup: %w", err)
+		}
+	}
+	return t, addrs, nil
+}
+
+// reconcileNodes creates topic and channel on every daemon and applies pause.
+func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, lookups []string) ([]string, error) {
+	ns, err := nodes(ctx, r.NSQ, lookups)
+	if err != nil {
+		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+		return nil, err
+	}
+	for _, n := range ns {
+		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+		if err != nil {
+			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return nil, fmt.Errorf("topic stats: %w", err)
+		}
+		if st == nil {
+			// The topic first, so that the channel exists before consumers.
+			if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
+				setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
+				return nil, fmt.Errorf("creating topic: %w", err)
+			}
+		}
+		cs := findChannel(st, c.NSQName())
+		if cs == nil {
+			if err := r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Create); err != nil {
+				setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
+				return nil, fmt.Errorf("creating channel: %w", err)
+			}
+			r.event(c, corev1.EventTypeNormal, EventCreated, "Create", "created channel %s/%s on %s", t.NSQName(), c.NSQName(), n)
+		}
+		if (cs == nil && c.Spec.Paused) || (cs != nil && cs.Paused != c.Spec.Paused) {
+			if err := r.applyPause(ctx, c, t, n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ns, nil
+}
+
+func findChannel(st *nsqapi.TopicStats, name string) *nsqapi.ChannelStats {
+	if st == nil {
+		return nil
+	}
+	for i := range st.Channels {
+		if st.Channels[i].ChannelName == name {
+			return &st.Channels[i]
+		}
+	}
+	return nil
+}
+
+func (r *ChannelReconciler) applyPause(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, node string) error {
+	action, reason := nsqapi.Unpause, EventUnpaused
+	if c.Spec.Paused {
+		action, reason = nsqapi.Pause, EventPaused
+	}
+	if err := r.NSQ.Channel(ctx, node, t.NSQName(), c.NSQName(), action); err != nil {
+		setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
+		return fmt.Errorf("%s channel: %w", action, err)
+	}
+	r.event(c, corev1.EventTypeNormal, reason, string(action), "%sd channel %s/%s on %s", action, t.NSQName(), c.NSQName(), node)
+	return nil
+}
+
+func (r *ChannelReconciler) reconcileStats(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, ns []string) error {
+	s := v1alpha1.ChannelStatus{ObservedGeneration: c.Generation, Conditions: c.Status.Conditions}
+	held, paused := 0, true
+	for _, n := range ns {
+		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+		if err != nil {
+			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return fmt.Errorf("channel stats: %w", err)
+		}
+		cs := findChannel(st, c.NSQName())
+		if cs == nil {
+			continue
+		}
+		held++
+		s.Depth += cs.Depth
+		s.InFlight += cs.InFlightCount
+		s.Deferred += cs.DeferredCount
+		s.Requeued += cs.RequeueCount
+		s.TimedOut += cs.TimeoutCount
+		s.Consumers += int32(cs.ClientCount)
+		s.MessageCount += cs.MessageCount
+		paused = paused && cs.Paused
+	}
+	s.Paused = paused && held > 0
+	c.Status = s
+	setReady(&c.Status.Conditions, c.Generation, true, ReasonReady,
+		fmt.Sprintf("channel on %d of %d nodes", held, len(ns)))
+	return nil
+}
+
+func (r *ChannelReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.Channel) error {
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		return nil
+	}
+	if c.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
+		if err := r.deleteFromNSQ(ctx, c); err != nil {
+			return err
+		}
+	}
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	if err := r.Update(ctx, c); err != nil {
+		return fmt.Errorf("removing finalizer: %w", client.IgnoreNotFound(err))
+	}
+	return nil
+}
+
+// deleteFromNSQ deletes the channel from every daemon and lookup. A missing
+// Topic or Lookup means there is nothing left to reach: deletion proceeds.
+func (r *ChannelReconciler) deleteFromNSQ(ctx context.Context, c *v1alpha1.Channel) error {
+	t, lookups, err := r.resolve(ctx, c)
+	if err != nil || t == nil || lookups == nil {
+		return err
+	}
+	ns, err := nodes(ctx, r.NSQ, lookups)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := ignoreNotFound(r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Delete)); err != nil {
+			return fmt.Errorf("deleting channel: %w", err)
+		}
+	}
+	for _, a := range lookups {
+		if err := ignoreNotFound(r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), false)); err != nil {
+			return fmt.Errorf("deleting channel from lookup: %w", err)
+		}
+	}
+	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s/%s from %d nodes", t.NSQName(), c.NSQName(), len(ns))
+	return nil
+}
+
+func (r *ChannelReconciler) event(obj client.Object, typ, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, typ, reason, action, note, args...)
+	}
+}
+
+// SetupWithManager registers the reconciler with mgr.
+func (r *ChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}).Named("channel").Complete(r)
+}

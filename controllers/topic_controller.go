@@ -1,0 +1,250 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+)
+
+// TopicReconciler registers Topics in their Lookup's lookupd replicas and
+// creates them on every queue daemon the lookup knows.
+type TopicReconciler struct {
+	client.Client
+	NSQ      nsqapi.Daemons
+	Recorder events.EventRecorder
+	// StatsInterval is how often status is refreshed from the daemons.
+	StatsInterval time.Duration
+}
+
+// errMissing marks a dependency that does not exist (yet): not an error to
+// retry with backoff, but a condition to report and a short requeue.
+var errMissing = errors.New("dependency missing")
+
+// +kubebuilder:rbac:groups=sidequeue.io,resources=topics,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=topics/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=topics/finalizers,verbs=update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+func (r *TopicReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	var t v1alpha1.Topic
+	if err := r.Get(ctx, req.NamespacedName, &t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := t.Status.DeepCopy()
+	defer func() {
+		if uerr := updateStatus(ctx, r.Client, &t, before, &t.Status); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	t.Status.ObservedGeneration = t.Generation
+	if !t.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, &t)
+	}
+	if err := r.reconcileFinalizer(ctx, &t); err != nil {
+		return ctrl.Result{}, err
+	}
+	lookups, err := r.reconcileLookups(ctx, &t)
+	if errors.Is(err, errMissing) {
+		return ctrl.Result{RequeueAfter: missingRetry}, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	nodes, err := r.reconcileNodes(ctx, &t, lookups)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileStats(ctx, &t, nodes); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: statsInterval(r.StatsInterval)}, nil
+}
+
+func statsInterval(d time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return DefaultStatsInterval
+}
+
+func (r *TopicReconciler) reconcileFinalizer(ctx context.Context, t *v1alpha1.Topic) error {
+	if controllerutil.ContainsFinalizer(t, Finalizer) {
+		return nil
+	}
+	status := t.Status.DeepCopy()
+	controllerutil.AddFinalizer(t, Finalizer)
+	if err := r.Update(ctx, t); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	t.Status = *status // Update overwrote it with the stored one
+	return nil
+}
+
+// reconcileLookups registers the topic in every lookup address; it returns
+// the addresses, or errMissing when the Lookup does not exist.
+func (r *TopicReconciler) reconcileLookups(ctx context.Context, t *v1alpha1.Topic) ([]string, error) {
+	addrs, err := lookupAddrs(ctx, r.Client, t.Namespace, t.Spec.LookupRef.Name)
+	if err != nil {
+		return nil, fmt.Errorf("getting lookup: %w", err)
+	}
+	if addrs == nil {
+		setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonLookupNotFound,
+			fmt.Sprintf("Lookup %q not found", lookupName(t)))
+		return nil, errMissing
+	}
+	for _, a := range addrs {
+		if err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true); err != nil {
+			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return nil, fmt.Errorf("registering topic in lookup: %w", err)
+		}
+	}
+	return addrs, nil
+}
+
+func lookupName(t *v1alpha1.Topic) string {
+	if t.Spec.LookupRef.Name == "" {
+		return "default"
+	}
+	return t.Spec.LookupRef.Name
+}
+
+// reconcileNodes creates the topic on every daemon and applies pause.
+func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic, lookups []string) ([]string, error) {
+	ns, err := nodes(ctx, r.NSQ, lookups)
+	if err != nil {
+		setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+		return nil, err
+	}
+	for _, n := range ns {
+		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+		if err != nil {
+			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return nil, fmt.Errorf("topic stats: %w", err)
+		}
+		if st == nil {
+			if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
+				setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
+				return nil, fmt.Errorf("creating topic: %w", err)
+			}
+			r.event(t, corev1.EventTypeNormal, EventCreated, "Create", "created topic %s on %s", t.NSQName(), n)
+		}
+		if st == nil || st.Paused != t.Spec.Paused {
+			if err := r.applyPause(ctx, t, n, st != nil || t.Spec.Paused); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ns, nil
+}
+
+func (r *TopicReconciler) applyPause(ctx context.Context, t *v1alpha1.Topic, node string, changed bool) error {
+	action, reason := nsqapi.Unpause, EventUnpaused
+	if t.Spec.Paused {
+		action, reason = nsqapi.Pause, EventPaused
+	}
+	if err := r.NSQ.Topic(ctx, node, t.NSQName(), action); err != nil {
+		setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
+		return fmt.Errorf("%s topic: %w", action, err)
+	}
+	if changed {
+		r.event(t, corev1.EventTypeNormal, reason, string(action), "%sd topic %s on %s", action, t.NSQName(), node)
+	}
+	return nil
+}
+
+func (r *TopicReconciler) reconcileStats(ctx context.Context, t *v1alpha1.Topic, ns []string) error {
+	var depth, count int64
+	var held int32
+	paused := len(ns) > 0
+	chans := map[string]bool{}
+	for _, n := range ns {
+		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+		if err != nil {
+			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			return fmt.Errorf("topic stats: %w", err)
+		}
+		if st == nil {
+			continue
+		}
+		held++
+		depth += st.Depth
+		count += st.MessageCount
+		paused = paused && st.Paused
+		for _, c := range st.Channels {
+			chans[c.ChannelName] = true
+		}
+	}
+	t.Status.Nodes, t.Status.Depth, t.Status.MessageCount = held, depth, count
+	t.Status.Paused = paused && held > 0
+	t.Status.Channels = nil
+	for c := range chans {
+		t.Status.Channels = append(t.Status.Channels, c)
+	}
+	sort.Strings(t.Status.Channels)
+	setReady(&t.Status.Conditions, t.Generation, true, ReasonReady,
+		fmt.Sprintf("topic on %d of %d nodes", held, len(ns)))
+	return nil
+}
+
+func (r *TopicReconciler) reconcileDelete(ctx context.Context, t *v1alpha1.Topic) error {
+	if !controllerutil.ContainsFinalizer(t, Finalizer) {
+		return nil
+	}
+	if t.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
+		if err := r.deleteFromNSQ(ctx, t); err != nil {
+			return err
+		}
+	}
+	controllerutil.RemoveFinalizer(t, Finalizer)
+	if err := r.Update(ctx, t); err != nil {
+		return fmt.Errorf("removing finalizer: %w", client.IgnoreNotFound(err))
+	}
+	return nil
+}
+
+// deleteFromNSQ deletes the topic from every daemon and lookup. A missing
+// Lookup means there is nothing left to reach: deletion proceeds.
+func (r *TopicReconciler) deleteFromNSQ(ctx context.Context, t *v1alpha1.Topic) error {
+	lookups, err := lookupAddrs(ctx, r.Client, t.Namespace, t.Spec.LookupRef.Name)
+	if err != nil || lookups == nil {
+		return err
+	}
+	ns, err := nodes(ctx, r.NSQ, lookups)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := ignoreNotFound(r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Delete)); err != nil {
+			return fmt.Errorf("deleting topic: %w", err)
+		}
+	}
+	for _, a := range lookups {
+		if err := ignoreNotFound(r.NSQ.LookupTopic(ctx, a, t.NSQName(), false)); err != nil {
+			return fmt.Errorf("deleting topic from lookup: %w", err)
+		}
+	}
+	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %d nodes", t.NSQName(), len(ns))
+	return nil
+}
+
+func (r *TopicReconciler) event(obj client.Object, typ, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, typ, reason, action, note, args...)
+	}
+}
+
+// SetupWithManager registers the reconciler with mgr.
+func (r *TopicReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Topic{}).Named("topic").Complete(r)
+}
