@@ -14,6 +14,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/queued ./cmd/queued
 	$(GO) build -o $(BIN)/lookupd ./cmd/lookupd
+	$(GO) build -o $(BIN)/manager ./cmd/manager
 
 ## test: everything CI runs: lint, every test with the race detector, and
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151)
