@@ -12,6 +12,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
@@ -260,5 +262,23 @@ func (r *ChannelReconciler) event(obj client.Object, typ, reason, action, note s
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *ChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}).Named("channel").Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}).Named("channel").
+		Watches(&v1alpha1.Topic{}, handler.EnqueueRequestsFromMapFunc(r.channelsOfTopic)).
+		Complete(r)
+}
+
+// channelsOfTopic maps a Topic to the Channels that refer to it.
+func (r *ChannelReconciler) channelsOfTopic(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.ChannelList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing channels of a topic")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		if list.Items[i].Spec.TopicRef.Name == obj.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -179,6 +180,25 @@ func TestTopicMissingLookup(t *testing.T) {
 	})
 	must(t, k8s.Delete(ctx, tp))
 	eventually(t, "deletion without a Lookup", func() bool { return !get(t, ns, "orphan", tp) })
+
+	// A Lookup created later is noticed at once (the watch), well before
+	// the retry of a missing Lookup.
+	late := newTopic(ns, ns+"-late", v1alpha1.DeletionPolicyDelete)
+	must(t, k8s.Create(ctx, late))
+	eventually(t, "LookupNotFound", func() bool {
+		return get(t, ns, late.Name, late) &&
+			ready(late.Status.Conditions, late.Generation, metav1.ConditionFalse, v1alpha1.ReasonLookupNotFound)
+	})
+	must(t, k8s.Create(ctx, &v1alpha1.Lookup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"},
+		Spec: v1alpha1.LookupSpec{External: &v1alpha1.ExternalLookup{
+			TCPAddresses: []string{lookupTCP}, HTTPAddresses: []string{lookupHTTP}}},
+	}))
+	within(t, 3*time.Second, "topic Ready once its Lookup exists", func() bool {
+		return get(t, ns, late.Name, late) && ready(late.Status.Conditions, late.Generation, metav1.ConditionTrue, controllers.ReasonReady)
+	})
+	must(t, k8s.Delete(ctx, late))
+	eventually(t, "late topic gone from queued", func() bool { return !get(t, ns, late.Name, late) && !onDaemon(t, late.Name, "") })
 }
 
 func TestChannelLifecycle(t *testing.T) {
@@ -243,4 +263,18 @@ func TestChannelMissingTopic(t *testing.T) {
 	})
 	must(t, k8s.Delete(ctx, ch))
 	eventually(t, "deletion without a Topic", func() bool { return !get(t, ns, "lost", ch) })
+
+	// A Topic created later is noticed at once (the watch).
+	late := newChannel(ns, "late", ns+"-late", v1alpha1.DeletionPolicyDelete)
+	must(t, k8s.Create(ctx, late))
+	eventually(t, "TopicNotFound", func() bool {
+		return get(t, ns, "late", late) && ready(late.Status.Conditions, late.Generation, metav1.ConditionFalse, v1alpha1.ReasonTopicNotFound)
+	})
+	must(t, k8s.Create(ctx, newTopic(ns, ns+"-late", v1alpha1.DeletionPolicyDelete)))
+	within(t, 3*time.Second, "channel Ready once its Topic exists", func() bool {
+		return get(t, ns, "late", late) && ready(late.Status.Conditions, late.Generation, metav1.ConditionTrue, controllers.ReasonReady)
+	})
+	if !onDaemon(t, ns+"-late", "late") {
+		t.Fatal("queued lacks the late channel")
+	}
 }

@@ -12,6 +12,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
@@ -246,5 +248,24 @@ func (r *TopicReconciler) event(obj client.Object, typ, reason, action, note str
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *TopicReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Topic{}).Named("topic").Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Topic{}).Named("topic").
+		Watches(&v1alpha1.Lookup{}, handler.EnqueueRequestsFromMapFunc(r.topicsOfLookup)).
+		Complete(r)
+}
+
+// topicsOfLookup maps a Lookup to the Topics that refer to it, so that they
+// are reconciled as soon as it appears or changes.
+func (r *TopicReconciler) topicsOfLookup(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.TopicList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing topics of a lookup")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		if lookupName(&list.Items[i]) == obj.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return out
 }
