@@ -4,6 +4,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -54,7 +55,9 @@ func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string)
 	})
 }
 
-// updateStatus writes obj's status when it differs from before's.
+// updateStatus writes obj's status when it differs from before's, as a
+// merge patch of the whole status without resourceVersion: a reconcile that
+// read a stale copy from the cache still writes what it observed.
 func updateStatus(ctx context.Context, c client.Client, obj client.Object, before, after any) error {
 	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 {
 		return nil // about to vanish
@@ -62,7 +65,11 @@ func updateStatus(ctx context.Context, c client.Client, obj client.Object, befor
 	if equality.Semantic.DeepEqual(before, after) {
 		return nil
 	}
-	if err := c.Status().Update(ctx, obj); err != nil {
+	b, err := json.Marshal(map[string]any{"status": after})
+	if err != nil {
+		return fmt.Errorf("encoding status: %w", err)
+	}
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, b)); err != nil {
 		return fmt.Errorf("updating status: %w", client.IgnoreNotFound(err))
 	}
 	return nil
