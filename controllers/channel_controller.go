@@ -10,9 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
@@ -263,7 +265,10 @@ func (r *ChannelReconciler) event(obj client.Object, typ, reason, action, note s
 // SetupWithManager registers the reconciler with mgr.
 func (r *ChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}).Named("channel").
-		Watches(&v1alpha1.Topic{}, handler.EnqueueRequestsFromMapFunc(r.channelsOfTopic)).
+		// A Topic's status changes every stats interval; only its creation,
+		// spec and deletion matter to its Channels.
+		Watches(&v1alpha1.Topic{}, handler.EnqueueRequestsFromMapFunc(r.channelsOfTopic),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 
