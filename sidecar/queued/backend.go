@@ -13,7 +13,6 @@ import (
 // their overflow is dropped).
 type backendQueue interface {
 	Put([]byte) error
-	Append([]byte) error
 	PutBatch([][]byte) error
 	AppendBatch([][]byte) error
 	Sync() error
@@ -35,7 +34,6 @@ var (
 type discardQueue struct{}
 
 func (discardQueue) Put([]byte) error           { return nil }
-func (discardQueue) Append([]byte) error        { return nil }
 func (discardQueue) PutBatch([][]byte) error    { return nil }
 func (discardQueue) AppendBatch([][]byte) error { return nil }
 func (discardQueue) Sync() error                { return nil }
@@ -54,13 +52,9 @@ var diskBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 
 // writeToBackend stores m, with its due time if deferred (0 if not).
 func writeToBackend(bq backendQueue, m *Message, dueAt int64) error {
-	return storeMessage(bq.Put, m, dueAt)
-}
-
-func storeMessage(store func([]byte) error, m *Message, dueAt int64) error {
 	bp := diskBufPool.Get().(*[]byte)
 	*bp = m.appendDisk((*bp)[:0], dueAt)
-	err := store(*bp)
+	err := bq.Put(*bp)
 	diskBufPool.Put(bp)
 	return err
 }
@@ -158,4 +152,23 @@ func putBatch(store func([][]byte) error, msgs []*Message, dueAt func(*Message) 
 		records[i] = buf[start:len(buf):len(buf)]
 	}
 	return store(records)
+}
+
+// memoryAllowed is nsqd's rule for the memory queue: used when it has a
+// size, or for an ephemeral topic or channel (whose overflow is dropped).
+// With --mem-queue-size=0 nothing bypasses the disk, not even a hand-off
+// to a reader waiting on the unbuffered channel.
+func memoryAllowed(ch chan *Message, ephemeral bool) bool { return cap(ch) > 0 || ephemeral }
+
+// offer puts m in the memory queue if the rule allows and there is room.
+func offer(ch chan *Message, ephemeral bool, m *Message) bool {
+	if !memoryAllowed(ch, ephemeral) {
+		return false
+	}
+	select {
+	case ch <- m:
+		return true
+	default:
+		return false
+	}
 }

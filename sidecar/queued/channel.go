@@ -95,12 +95,8 @@ func (c *Channel) Exiting() bool {
 // --mem-queue-size is 0). A message that came from disk and is written
 // there again is done with in its old place.
 func (c *Channel) put(m *Message) error {
-	if cap(c.memoryMsgs) > 0 || c.ephemeral {
-		select {
-		case c.memoryMsgs <- m:
-			return nil
-		default:
-		}
+	if offer(c.memoryMsgs, c.ephemeral, m) {
+		return nil
 	}
 	if err := writeToBackend(c.backend, m, 0); err != nil {
 		c.d.logf("ERROR", "%s: writing to disk: %v", c, err)
@@ -120,7 +116,7 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 	if c.exiting {
 		return errExiting
 	}
-	useMemory := cap(c.memoryMsgs) > 0 || c.ephemeral
+	useMemory := memoryAllowed(c.memoryMsgs, c.ephemeral)
 	now := time.Now().UnixNano()
 	var toDisk []*Message
 	for _, m := range msgs {
@@ -133,7 +129,7 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 			c.startDeferred(m, m.deferUntil)
 		case m.deferUntil > now:
 			toDisk = append(toDisk, m)
-		case useMemory && c.tryMemory(m): // as nsqd: memory whenever it has room
+		case offer(c.memoryMsgs, c.ephemeral, m): // as nsqd: memory whenever it has room
 		default:
 			toDisk = append(toDisk, m)
 		}
@@ -149,15 +145,6 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 	})
 }
 
-func (c *Channel) tryMemory(m *Message) bool {
-	select {
-	case c.memoryMsgs <- m:
-		return true
-	default:
-		return false
-	}
-}
-
 // resolve tells the disk queue m is done with, once everything read
 // before it is too.
 func (c *Channel) resolve(m *Message) {
@@ -168,26 +155,6 @@ func (c *Channel) resolve(m *Message) {
 		c.backend.Commit(end)
 	}
 	m.diskSeq = 0
-}
-
-// PutMessage adds a message published to the topic.
-func (c *Channel) PutMessage(m *Message) error {
-	c.exitMu.RLock()
-	defer c.exitMu.RUnlock()
-	if c.exiting {
-		return errExiting
-	}
-	if err := c.put(m); err != nil {
-		return err
-	}
-	c.messageCount.Add(1)
-	return nil
-}
-
-// PutMessageDeferred adds a message that becomes deliverable after delay.
-func (c *Channel) PutMessageDeferred(m *Message, delay time.Duration) {
-	c.messageCount.Add(1)
-	c.startDeferred(m, time.Now().Add(delay).UnixNano())
 }
 
 // Depth is the number of messages waiting for a client: in memory, on
@@ -251,10 +218,4 @@ func (c *Channel) RemoveClient(id int64) {
 	if left == 0 && c.ephemeral {
 		go c.deleteFn.Do(func() { c.d.deleteChannelByName(c.topicName, c.name) })
 	}
-}
-
-func (c *Channel) clientCount() int {
-	c.clientsMu.RLock()
-	defer c.clientsMu.RUnlock()
-	return len(c.clients)
 }

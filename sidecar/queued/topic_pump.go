@@ -1,25 +1,13 @@
 package queued
 
 import (
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
-
 	"errors"
+
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
 
 // PutMessage publishes one message.
-func (t *Topic) PutMessage(m *Message) error {
-	t.exitMu.RLock()
-	defer t.exitMu.RUnlock()
-	if t.exiting {
-		return errExiting
-	}
-	if err := t.put(m); err != nil {
-		return err
-	}
-	t.messageCount.Add(1)
-	t.messageBytes.Add(uint64(len(m.Body)))
-	return nil
-}
+func (t *Topic) PutMessage(m *Message) error { return t.PutMessages([]*Message{m}) }
 
 // PutMessages publishes a batch (MPUB): what fits in memory goes there, the
 // rest to disk in one write. On an error some of the batch may be stored,
@@ -31,10 +19,8 @@ func (t *Topic) PutMessages(ms []*Message) error {
 		return errExiting
 	}
 	rest := ms
-	if cap(t.memoryMsgs) > 0 || t.ephemeral {
-		for len(rest) > 0 && t.tryMemory(rest[0]) {
-			rest = rest[1:]
-		}
+	for len(rest) > 0 && offer(t.memoryMsgs, t.ephemeral, rest[0]) {
+		rest = rest[1:]
 	}
 	if len(rest) > 0 {
 		if err := putBatch(t.backend.PutBatch, rest, func(m *Message) int64 { return m.deferUntil }); err != nil {
@@ -48,26 +34,6 @@ func (t *Topic) PutMessages(ms []*Message) error {
 	t.messageCount.Add(uint64(len(ms)))
 	t.messageBytes.Add(bytes)
 	return nil
-}
-
-func (t *Topic) tryMemory(m *Message) bool {
-	select {
-	case t.memoryMsgs <- m:
-		return true
-	default:
-		return false
-	}
-}
-
-func (t *Topic) put(m *Message) error {
-	if cap(t.memoryMsgs) > 0 || t.ephemeral {
-		select {
-		case t.memoryMsgs <- m:
-			return nil
-		default:
-		}
-	}
-	return writeToBackend(t.backend, m, m.deferUntil)
 }
 
 // messagePump copies each message to every channel. Without channels, or
