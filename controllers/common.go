@@ -6,8 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,15 +33,19 @@ const missingRetry = 5 * time.Second
 
 // Reasons of the Ready condition besides those in api/v1alpha1.
 const (
-	ReasonReady                  = "Ready"
-	ReasonManagedNotSupportedYet = "ManagedNotSupportedYet"
-	ReasonNoNodes                = "NoNodes"
-	ReasonNSQError               = "NSQError"
+	ReasonReady = "Ready"
+	// ReasonReplicasNotReady: no lookupd pod of a managed Lookup is ready.
+	ReasonReplicasNotReady = "ReplicasNotReady"
+	// ReasonApplyFailed: an object of a managed Lookup could not be applied.
+	ReasonApplyFailed = "ApplyFailed"
+	ReasonNoNodes     = "NoNodes"
+	ReasonNSQError    = "NSQError"
 )
 
 // Event reasons.
 const (
 	EventCreated  = "Created"
+	EventUpdated  = "Updated"
 	EventDeleted  = "Deleted"
 	EventPaused   = "Paused"
 	EventUnpaused = "Unpaused"
@@ -75,8 +82,8 @@ func updateStatus(ctx context.Context, c client.Client, obj client.Object, befor
 	return nil
 }
 
-// lookupAddrs returns the HTTP addresses of the Lookup named ref in ns, or
-// nil, nil when the Lookup does not exist.
+// lookupAddrs returns the HTTP addresses of every replica of the Lookup named
+// ref in ns, or nil, nil when the Lookup does not exist.
 func lookupAddrs(ctx context.Context, c client.Client, ns, ref string) ([]string, error) {
 	if ref == "" {
 		ref = "default"
@@ -88,10 +95,40 @@ func lookupAddrs(ctx context.Context, c client.Client, ns, ref string) ([]string
 	if l.Spec.External != nil {
 		return l.Spec.External.HTTPAddresses, nil
 	}
-	if l.Status.ConsumerAddresses != nil {
-		return l.Status.ConsumerAddresses.HTTPAddresses, nil
+	return replicaAddrs(ctx, c, &l)
+}
+
+// replicaAddrs lists the lookupd pods of a managed Lookup from its headless
+// Service's EndpointSlices: a topic is registered in each replica, since
+// replicas share nothing, and the ClusterIP Service would reach only one.
+func replicaAddrs(ctx context.Context, c client.Client, l *v1alpha1.Lookup) ([]string, error) {
+	var slices discoveryv1.EndpointSliceList
+	if err := c.List(ctx, &slices, client.InNamespace(l.Namespace),
+		client.MatchingLabels{discoveryv1.LabelServiceName: headlessName(l)}); err != nil {
+		return nil, fmt.Errorf("listing endpoints of %s: %w", headlessName(l), err)
 	}
-	return []string{}, nil
+	addrs := []string{}
+	for _, s := range slices.Items {
+		port := httpPort(s.Ports)
+		for _, e := range s.Endpoints {
+			if e.Conditions.Serving != nil && !*e.Conditions.Serving {
+				continue
+			}
+			for _, ip := range e.Addresses {
+				addrs = append(addrs, net.JoinHostPort(ip, strconv.Itoa(int(port))))
+			}
+		}
+	}
+	return addrs, nil
+}
+
+func httpPort(ports []discoveryv1.EndpointPort) int32 {
+	for _, p := range ports {
+		if p.Name != nil && *p.Name == "http" && p.Port != nil {
+			return *p.Port
+		}
+	}
+	return LookupdHTTPPort
 }
 
 // nodes lists the queue daemons' HTTP addresses from the first lookup that

@@ -106,13 +106,6 @@ func TestExternalLookup(t *testing.T) {
 	eventually(t, "unreachable Lookup Unreachable", func() bool {
 		return get(t, ns, "gone", bad) && ready(bad.Status.Conditions, bad.Generation, metav1.ConditionFalse, v1alpha1.ReasonUnreachable)
 	})
-
-	managed := &v1alpha1.Lookup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "managed"}}
-	must(t, k8s.Create(context.Background(), managed))
-	eventually(t, "managed Lookup reported as not supported", func() bool {
-		return get(t, ns, "managed", managed) &&
-			ready(managed.Status.Conditions, managed.Generation, metav1.ConditionFalse, controllers.ReasonManagedNotSupportedYet)
-	})
 }
 
 func TestTopicLifecycle(t *testing.T) {

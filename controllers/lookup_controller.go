@@ -7,6 +7,10 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -14,11 +18,17 @@ import (
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
 
-// LookupReconciler reconciles Lookups. Only spec.external is handled so far:
-// managed lookups (Deployment, Services, PDB) are reported as not supported yet.
+// LookupReconciler reconciles Lookups. A managed Lookup gets a Deployment of
+// lookupd, a ClusterIP and a headless Service and a PodDisruptionBudget, all
+// owned by it and kept as declared; an external one is only probed.
 type LookupReconciler struct {
 	client.Client
-	NSQ nsqapi.Daemons
+	// APIReader reads uncached, to tell what an apply changed; nil uses Client.
+	APIReader client.Reader
+	NSQ       nsqapi.Daemons
+	Recorder  events.EventRecorder
+	// Image runs lookupd when a Lookup names none.
+	Image string
 	// Ping reports whether a lookup HTTP address answers /ping; nil uses HTTP.
 	Ping func(ctx context.Context, addr string) error
 	// Interval is how often the addresses are probed again.
@@ -27,6 +37,10 @@ type LookupReconciler struct {
 
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups,verbs=get;list;watch
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 
 func (r *LookupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var l v1alpha1.Lookup
@@ -40,15 +54,37 @@ func (r *LookupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 		}
 	}()
 	l.Status.ObservedGeneration = l.Generation
-	if !l.IsExternal() {
-		setReady(&l.Status.Conditions, l.Generation, false, ReasonManagedNotSupportedYet,
-			"managed lookups are not reconciled yet; use spec.external")
-		return ctrl.Result{}, nil
+	if l.IsExternal() {
+		r.reconcileExternal(ctx, &l)
+		return ctrl.Result{RequeueAfter: r.interval()}, nil
 	}
-	if err := r.reconcileExternal(ctx, &l); err != nil {
-		return ctrl.Result{}, err
+	for _, step := range []func(context.Context, *v1alpha1.Lookup) error{
+		r.reconcileDeployment, r.reconcileServices, r.reconcilePDB,
+	} {
+		if err := step(ctx, &l); err != nil {
+			setReady(&l.Status.Conditions, l.Generation, false, ReasonApplyFailed, err.Error())
+			return ctrl.Result{}, err
+		}
 	}
+	r.reconcileManagedStatus(ctx, &l)
 	return ctrl.Result{RequeueAfter: r.interval()}, nil
+}
+
+// reconcileManagedStatus sets Ready from the Deployment's ready replicas and
+// counts producers through the consumers' Service, which answers only in
+// cluster: out of cluster the count stays as it was.
+func (r *LookupReconciler) reconcileManagedStatus(ctx context.Context, l *v1alpha1.Lookup) {
+	want := replicas(l)
+	if l.Status.ReadyReplicas == 0 {
+		setReady(&l.Status.Conditions, l.Generation, false, ReasonReplicasNotReady,
+			fmt.Sprintf("0 of %d lookupd replicas ready", want))
+		return
+	}
+	if ps, err := r.NSQ.Nodes(ctx, l.Status.ConsumerAddresses.HTTPAddresses[0]); err == nil {
+		l.Status.Producers = int32(len(ps))
+	}
+	setReady(&l.Status.Conditions, l.Generation, true, ReasonReady,
+		fmt.Sprintf("%d of %d lookupd replicas ready", l.Status.ReadyReplicas, want))
 }
 
 func (r *LookupReconciler) interval() time.Duration {
@@ -58,7 +94,7 @@ func (r *LookupReconciler) interval() time.Duration {
 	return DefaultStatsInterval
 }
 
-func (r *LookupReconciler) reconcileExternal(ctx context.Context, l *v1alpha1.Lookup) error {
+func (r *LookupReconciler) reconcileExternal(ctx context.Context, l *v1alpha1.Lookup) {
 	ext := l.Spec.External
 	l.Status.ConsumerAddresses = &v1alpha1.LookupAddresses{TCPAddresses: ext.TCPAddresses, HTTPAddresses: ext.HTTPAddresses}
 	l.Status.DaemonAddresses = &v1alpha1.LookupAddresses{TCPAddresses: ext.TCPAddresses, HTTPAddresses: ext.HTTPAddresses}
@@ -82,11 +118,10 @@ func (r *LookupReconciler) reconcileExternal(ctx context.Context, l *v1alpha1.Lo
 	if up == 0 {
 		setReady(&l.Status.Conditions, l.Generation, false, v1alpha1.ReasonUnreachable,
 			"no lookup address answers /ping: "+strings.Join(failures, "; "))
-		return nil
+		return
 	}
 	setReady(&l.Status.Conditions, l.Generation, true, ReasonReady,
 		fmt.Sprintf("%d of %d lookup addresses answer", up, len(ext.HTTPAddresses)))
-	return nil
 }
 
 func (r *LookupReconciler) ping(ctx context.Context, addr string) error {
@@ -112,5 +147,9 @@ func (r *LookupReconciler) ping(ctx context.Context, addr string) error {
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *LookupReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Lookup{}).Named("lookup").Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Lookup{}).Named("lookup").
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Complete(r)
 }

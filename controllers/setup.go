@@ -4,7 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
@@ -13,11 +20,30 @@ import (
 type Options struct {
 	NSQ           nsqapi.Daemons
 	StatsInterval time.Duration
+	// Image runs lookupd for managed Lookups that name none (DefaultImage
+	// when empty).
+	Image string
+}
+
+// CacheOptions limit the manager's cache of the kinds a managed Lookup owns
+// to the operator's own objects: the watches see every Deployment, Service
+// and EndpointSlice otherwise, in every namespace.
+func CacheOptions() cache.Options {
+	mine := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": FieldOwner})}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&appsv1.Deployment{}:            mine,
+		&corev1.Service{}:               mine,
+		&policyv1.PodDisruptionBudget{}: mine,
+		// EndpointSlices carry their Service's labels.
+		&discoveryv1.EndpointSlice{}: mine,
+	}}
 }
 
 // Setup registers the Lookup, Topic and Channel reconcilers with mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
-	if err := (&LookupReconciler{Client: mgr.GetClient(), NSQ: o.NSQ, Interval: o.StatsInterval}).SetupWithManager(mgr); err != nil {
+	if err := (&LookupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), NSQ: o.NSQ,
+		Interval: o.StatsInterval, Image: o.Image,
+		Recorder: mgr.GetEventRecorder("lookup-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("lookup controller: %w", err)
 	}
 	if err := (&TopicReconciler{Client: mgr.GetClient(), NSQ: o.NSQ, StatsInterval: o.StatsInterval,

@@ -30,7 +30,7 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one manager is active")
 	flag.BoolVar(&enableWebhooks, "enable-webhooks", true, "serve the admission webhooks")
 	flag.DurationVar(&statsInterval, "stats-interval", controllers.DefaultStatsInterval, "how often Topic and Channel status is refreshed from the daemons")
-	flag.StringVar(&sidecarImage, "sidecar-image", "", "image of the queued sidecar to inject")
+	flag.StringVar(&sidecarImage, "sidecar-image", "", "image holding queued and lookupd, run by managed Lookups that name no image ("+controllers.DefaultImage+" when empty)")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -50,6 +50,7 @@ func main() {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
+		Cache:                  controllers.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
@@ -58,13 +59,12 @@ func main() {
 	if err != nil {
 		fail(log, err, "manager")
 	}
-	if err := controllers.Setup(mgr, controllers.Options{StatsInterval: statsInterval, NSQ: nsqapi.NewClient()}); err != nil {
+	if err := controllers.Setup(mgr, controllers.Options{StatsInterval: statsInterval, NSQ: nsqapi.NewClient(), Image: sidecarImage}); err != nil {
 		fail(log, err, "controllers")
 	}
 	if enableWebhooks {
 		log.Info("--enable-webhooks: no webhooks are registered yet")
 	}
-	_ = sidecarImage // stored for sidecar injection, which does not exist yet
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		fail(log, err, "healthz")
 	}
