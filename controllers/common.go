@@ -38,7 +38,6 @@ const (
 	ReasonReplicasNotReady = "ReplicasNotReady"
 	// ReasonApplyFailed: an object of a managed Lookup could not be applied.
 	ReasonApplyFailed = "ApplyFailed"
-	ReasonNoNodes     = "NoNodes"
 	ReasonNSQError    = "NSQError"
 )
 
