@@ -116,7 +116,7 @@ func (r *ChannelReconciler) reconcileLookups(ctx context.Context, c *v1alpha1.Ch
 			err = r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), true)
 		}
 		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 			return nil, nil, fmt.Errorf("registering channel in lookup: %w", err)
 		}
 	}
@@ -127,13 +127,13 @@ func (r *ChannelReconciler) reconcileLookups(ctx context.Context, c *v1alpha1.Ch
 func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, lookups []string) ([]string, error) {
 	ns, err := nodes(ctx, r.NSQ, lookups)
 	if err != nil {
-		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 			return nil, fmt.Errorf("topic stats: %w", err)
 		}
 		if st == nil {
@@ -181,7 +181,7 @@ func (r *ChannelReconciler) applyPause(ctx context.Context, c *v1alpha1.Channel,
 		setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
 		return fmt.Errorf("%s channel: %w", action, err)
 	}
-	r.event(c, corev1.EventTypeNormal, reason, string(action), "%sd channel %s/%s on %s", action, t.NSQName(), c.NSQName(), node)
+	r.event(c, corev1.EventTypeNormal, reason, eventAction(action), "%sd channel %s/%s on %s", action, t.NSQName(), c.NSQName(), node)
 	return nil
 }
 
@@ -191,7 +191,7 @@ func (r *ChannelReconciler) reconcileStats(ctx context.Context, c *v1alpha1.Chan
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 			return fmt.Errorf("channel stats: %w", err)
 		}
 		cs := findChannel(st, c.NSQName())
@@ -252,7 +252,7 @@ func (r *ChannelReconciler) deleteFromNSQ(ctx context.Context, c *v1alpha1.Chann
 			return fmt.Errorf("deleting channel from lookup: %w", err)
 		}
 	}
-	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s/%s from %d nodes", t.NSQName(), c.NSQName(), len(ns))
+	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s/%s from %s", t.NSQName(), c.NSQName(), countNodes(len(ns)))
 	return nil
 }
 

@@ -5,9 +5,11 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -147,6 +149,29 @@ func nodes(ctx context.Context, d nsqapi.Daemons, lookups []string) ([]string, e
 		return out, nil
 	}
 	return nil, fmt.Errorf("listing nodes: %w", lastErr)
+}
+
+// failReason is the Ready reason for err from a lookup or daemon: one that
+// answered with an error is NSQError, one that did not answer Unreachable.
+func failReason(err error) string {
+	var ae *nsqapi.APIError
+	if errors.As(err, &ae) {
+		return ReasonNSQError
+	}
+	return v1alpha1.ReasonUnreachable
+}
+
+// eventAction is an event's action for a daemon call: "Pause" for pause.
+func eventAction(a nsqapi.Action) string {
+	s := string(a)
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func countNodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }
 
 func ignoreNotFound(err error) error {

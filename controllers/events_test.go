@@ -64,9 +64,9 @@ func TestTopicEvents(t *testing.T) {
 	}
 
 	must(t, updateRetrying(ctx, tp, func() { tp.Spec.Paused = true }))
-	wantEvent(t, tp, "Topic", ctl, controllers.EventPaused, "pause", "paused topic "+name+" on "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventPaused, "Pause", "paused topic "+name+" on "+daemonHTTP)
 	must(t, updateRetrying(ctx, tp, func() { tp.Spec.Paused = false }))
-	wantEvent(t, tp, "Topic", ctl, controllers.EventUnpaused, "unpause", "unpaused topic "+name+" on "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventUnpaused, "Unpause", "unpaused topic "+name+" on "+daemonHTTP)
 
 	// The Deleted event is recorded before the finalizer goes, and outlives
 	// the Topic: `kubectl events` still says what deletion did.
@@ -75,7 +75,7 @@ func TestTopicEvents(t *testing.T) {
 		var gone v1alpha1.Topic
 		return !get(t, ns, name, &gone) && !onDaemon(t, name, "")
 	})
-	wantEvent(t, tp, "Topic", ctl, controllers.EventDeleted, "Delete", "deleted topic "+name+" from 1 nodes")
+	wantEvent(t, tp, "Topic", ctl, controllers.EventDeleted, "Delete", "deleted topic "+name+" from 1 node")
 }
 
 func TestChannelEvents(t *testing.T) {
@@ -90,12 +90,12 @@ func TestChannelEvents(t *testing.T) {
 	wantEvent(t, ch, "Channel", ctl, controllers.EventCreated, "Create", "created channel "+topic+"/listener on "+daemonHTTP)
 
 	must(t, updateRetrying(ctx, ch, func() { ch.Spec.Paused = true }))
-	wantEvent(t, ch, "Channel", ctl, controllers.EventPaused, "pause", "paused channel "+topic+"/listener on "+daemonHTTP)
+	wantEvent(t, ch, "Channel", ctl, controllers.EventPaused, "Pause", "paused channel "+topic+"/listener on "+daemonHTTP)
 
 	must(t, k8s.Delete(ctx, ch))
 	eventually(t, "channel gone from the API and queued", func() bool {
 		var gone v1alpha1.Channel
 		return !get(t, ns, ch.Name, &gone) && !onDaemon(t, topic, "listener")
 	})
-	wantEvent(t, ch, "Channel", ctl, controllers.EventDeleted, "Delete", "deleted channel "+topic+"/listener from 1 nodes")
+	wantEvent(t, ch, "Channel", ctl, controllers.EventDeleted, "Delete", "deleted channel "+topic+"/listener from 1 node")
 }

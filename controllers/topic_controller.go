@@ -107,7 +107,7 @@ func (r *TopicReconciler) reconcileLookups(ctx context.Context, t *v1alpha1.Topi
 	}
 	for _, a := range addrs {
 		if err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true); err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 			return nil, fmt.Errorf("registering topic in lookup: %w", err)
 		}
 	}
@@ -125,13 +125,13 @@ func lookupName(t *v1alpha1.Topic) string {
 func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic, lookups []string) ([]string, error) {
 	ns, err := nodes(ctx, r.NSQ, lookups)
 	if err != nil {
-		setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 			return nil, fmt.Errorf("topic stats: %w", err)
 		}
 		if st == nil {
@@ -160,7 +160,7 @@ func (r *TopicReconciler) applyPause(ctx context.Context, t *v1alpha1.Topic, nod
 		return fmt.Errorf("%s topic: %w", action, err)
 	}
 	if changed {
-		r.event(t, corev1.EventTypeNormal, reason, string(action), "%sd topic %s on %s", action, t.NSQName(), node)
+		r.event(t, corev1.EventTypeNormal, reason, eventAction(action), "%sd topic %s on %s", action, t.NSQName(), node)
 	}
 	return nil
 }
@@ -173,7 +173,7 @@ func (r *TopicReconciler) reconcileStats(ctx context.Context, t *v1alpha1.Topic,
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, v1alpha1.ReasonUnreachable, err.Error())
+			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 			return fmt.Errorf("topic stats: %w", err)
 		}
 		if st == nil {
@@ -236,7 +236,7 @@ func (r *TopicReconciler) deleteFromNSQ(ctx context.Context, t *v1alpha1.Topic) 
 			return fmt.Errorf("deleting topic from lookup: %w", err)
 		}
 	}
-	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %d nodes", t.NSQName(), len(ns))
+	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %s", t.NSQName(), countNodes(len(ns)))
 	return nil
 }
 

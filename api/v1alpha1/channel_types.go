@@ -98,6 +98,7 @@ type ChannelStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=sqc,categories=sidequeue
+// +kubebuilder:validation:XValidation:rule="has(self.spec.channelName) || size(self.metadata.name) <= 64",message="metadata.name is the channel's NSQ name when spec.channelName is not set, and NSQ allows at most 64 characters: set spec.channelName to a shorter name"
 // +kubebuilder:printcolumn:name="Topic",type=string,JSONPath=`.spec.topicRef.name`,priority=1
 // +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channelName`,priority=1
 // +kubebuilder:printcolumn:name="Depth",type=integer,JSONPath=`.status.depth`

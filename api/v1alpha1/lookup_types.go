@@ -53,11 +53,13 @@ type LookupSpec struct {
 
 	// inactiveProducerTimeout is lookupd's --inactive-producer-timeout
 	// (nsqlookupd's default, 300s, when empty).
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 300s, 5m or 1h30m"
 	// +optional
 	InactiveProducerTimeout *metav1.Duration `json:"inactiveProducerTimeout,omitempty"`
 
 	// tombstoneLifetime is lookupd's --tombstone-lifetime (nsqlookupd's
 	// default, 45s, when empty).
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 300s, 5m or 1h30m"
 	// +optional
 	TombstoneLifetime *metav1.Duration `json:"tombstoneLifetime,omitempty"`
 

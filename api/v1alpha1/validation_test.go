@@ -122,9 +122,9 @@ func runCases(t *testing.T, plural string, cases []validationCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			var old map[string]any
 			if tc.old != "" {
-				old = parseObject(t, tc.old)
+				old = withName(parseObject(t, tc.old))
 			}
-			errs := c.check(t, parseObject(t, tc.obj), old)
+			errs := c.check(t, withName(parseObject(t, tc.obj)), old)
 			switch {
 			case tc.wantErr == "" && len(errs) > 0:
 				t.Errorf("want valid, got %v", errs)
@@ -133,6 +133,15 @@ func runCases(t *testing.T, plural string, cases []validationCase) {
 			}
 		})
 	}
+}
+
+// withName gives obj the metadata.name that the API server always has and
+// root-level rules read.
+func withName(obj map[string]any) map[string]any {
+	if _, ok := obj["metadata"]; !ok {
+		obj["metadata"] = map[string]any{"name": "x"}
+	}
+	return obj
 }
 
 func TestTopicValidation(t *testing.T) {
