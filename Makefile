@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream k8s-bin clean
+.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream k8s-bin demo clean
 
 all: build
 
@@ -66,6 +66,14 @@ upstream:
 ## for envtest (KUBEBUILDER_ASSETS=bin/k8s); from the Go module proxy, cached
 k8s-bin:
 	GO=$(GO) hack/build-k8s.sh
+
+## demo: the whole system on this machine: etcd and kube-apiserver, the CRDs,
+## the manager, lookupd and two queued as processes, the samples applied and
+## messages round-tripped; CI=true exits after the round trip, otherwise Ctrl-C
+## stops everything (docs/guide/demo.md)
+demo: build k8s-bin
+	$(GO) build -o $(BIN)/demo ./hack/demo
+	$(BIN)/demo
 
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
