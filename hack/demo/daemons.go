@@ -34,7 +34,7 @@ func (d *demo) startLookupd(ctx context.Context) error {
 // sample Lookup names these addresses, so they cannot be moved. Checked
 // before anything starts, so that the error comes at once and says what to
 // do rather than being left in lookupd's log.
-func (d *demo) checkLookupPorts(context.Context) error {
+func checkLookupPorts() error {
 	for _, addr := range []string{lookupTCP, lookupHTTP} {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {

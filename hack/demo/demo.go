@@ -69,7 +69,6 @@ func newDemo(root string, ci bool, fail context.CancelCauseFunc) (*demo, error) 
 func (d *demo) run(ctx context.Context) error {
 	fmt.Printf("==> work directory %s (kubeconfig, logs, data)\n", d.dir)
 	steps := []func(context.Context) error{
-		d.checkLookupPorts,
 		d.startControlPlane,
 		d.installCRDs,
 		d.startLookupd,

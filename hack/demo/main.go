@@ -37,6 +37,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
+	if err := checkLookupPorts(); err != nil {
+		fmt.Fprintln(os.Stderr, "==> demo failed:", err)
+		return 1
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	go cancelOnSignal(ctx, cancel)
