@@ -264,7 +264,7 @@ func (r *ChannelReconciler) event(obj client.Object, typ, reason, action, note s
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *ChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}).Named("channel").
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Channel{}, ownSpecChanges).Named("channel").
 		// A Topic's status changes every stats interval; only its creation,
 		// spec and deletion matter to its Channels.
 		Watches(&v1alpha1.Topic{}, handler.EnqueueRequestsFromMapFunc(r.channelsOfTopic),

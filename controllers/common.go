@@ -17,7 +17,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
@@ -51,6 +53,12 @@ const (
 	EventPaused   = "Paused"
 	EventUnpaused = "Unpaused"
 )
+
+// ownSpecChanges filters the events of a reconciler's own kind to creation,
+// spec changes and deletion (which bumps the generation): its status writes
+// would otherwise re-run it at once, polling the daemons in a loop for as
+// long as a depth moves. Status is refreshed every stats interval instead.
+var ownSpecChanges = builder.WithPredicates(predicate.GenerationChangedPredicate{})
 
 func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string) {
 	st := metav1.ConditionFalse

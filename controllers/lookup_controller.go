@@ -147,7 +147,7 @@ func (r *LookupReconciler) ping(ctx context.Context, addr string) error {
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *LookupReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Lookup{}).Named("lookup").
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Lookup{}, ownSpecChanges).Named("lookup").
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&policyv1.PodDisruptionBudget{}).

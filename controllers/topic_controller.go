@@ -248,7 +248,7 @@ func (r *TopicReconciler) event(obj client.Object, typ, reason, action, note str
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *TopicReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Topic{}).Named("topic").
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Topic{}, ownSpecChanges).Named("topic").
 		Watches(&v1alpha1.Lookup{}, handler.EnqueueRequestsFromMapFunc(r.topicsOfLookup)).
 		Complete(r)
 }
