@@ -130,6 +130,8 @@ func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Chan
 		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
+	done := nodeEvents{}
+	defer done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName())
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
@@ -149,12 +151,13 @@ func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Chan
 				setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
 				return nil, fmt.Errorf("creating channel: %w", err)
 			}
-			r.event(c, corev1.EventTypeNormal, EventCreated, "Create", "created channel %s/%s on %s", t.NSQName(), c.NSQName(), n)
+			done.add(EventCreated, n)
 		}
 		if (cs == nil && c.Spec.Paused) || (cs != nil && cs.Paused != c.Spec.Paused) {
 			if err := r.applyPause(ctx, c, t, n); err != nil {
 				return nil, err
 			}
+			done.add(pauseEvent(c.Spec.Paused), n)
 		}
 	}
 	return ns, nil
@@ -173,21 +176,19 @@ func findChannel(st *nsqapi.TopicStats, name string) *nsqapi.ChannelStats {
 }
 
 func (r *ChannelReconciler) applyPause(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, node string) error {
-	action, reason := nsqapi.Unpause, EventUnpaused
-	if c.Spec.Paused {
-		action, reason = nsqapi.Pause, EventPaused
-	}
+	action := pauseAction(c.Spec.Paused)
 	if err := r.NSQ.Channel(ctx, node, t.NSQName(), c.NSQName(), action); err != nil {
 		setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
 		return fmt.Errorf("%s channel: %w", action, err)
 	}
-	r.event(c, corev1.EventTypeNormal, reason, eventAction(action), "%sd channel %s/%s on %s", action, t.NSQName(), c.NSQName(), node)
 	return nil
 }
 
 func (r *ChannelReconciler) reconcileStats(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, ns []string) error {
 	s := v1alpha1.ChannelStatus{ObservedGeneration: c.Generation, Conditions: c.Status.Conditions}
 	held, paused := 0, true
+	done := nodeEvents{}
+	defer done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName())
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {

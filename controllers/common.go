@@ -12,11 +12,14 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -169,10 +172,43 @@ func failReason(err error) string {
 	return v1alpha1.ReasonUnreachable
 }
 
-// eventAction is an event's action for a daemon call: "Pause" for pause.
-func eventAction(a nsqapi.Action) string {
-	s := string(a)
-	return strings.ToUpper(s[:1]) + s[1:]
+// nodeEvents gathers what one reconcile did on the daemons, by event
+// reason, so that each becomes one event naming every node ("created topic
+// orders on 2 nodes: a, b"): events about one object with one reason are
+// merged into a series that keeps only the first note.
+type nodeEvents map[string][]string
+
+func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], node) }
+
+// emit records the gathered events about obj, which the notes call what.
+func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string) {
+	if rec == nil {
+		return
+	}
+	for _, a := range []struct{ reason, action, verb string }{
+		{EventCreated, "Create", "created"},
+		{EventPaused, "Pause", "paused"},
+		{EventUnpaused, "Unpause", "unpaused"},
+	} {
+		if nodes := e[a.reason]; len(nodes) > 0 {
+			rec.Eventf(obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
+				a.verb, what, countNodes(len(nodes)), strings.Join(nodes, ", "))
+		}
+	}
+}
+
+func pauseAction(paused bool) nsqapi.Action {
+	if paused {
+		return nsqapi.Pause
+	}
+	return nsqapi.Unpause
+}
+
+func pauseEvent(paused bool) string {
+	if paused {
+		return EventPaused
+	}
+	return EventUnpaused
 }
 
 func countNodes(n int) string {

@@ -58,15 +58,15 @@ func TestTopicEvents(t *testing.T) {
 	must(t, k8s.Create(ctx, newTopic(ns, name, v1alpha1.DeletionPolicyDelete)))
 	tp := topicReady(t, ns, name)
 	const ctl = "topic-controller"
-	wantEvent(t, tp, "Topic", ctl, controllers.EventCreated, "Create", "created topic "+name+" on "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventCreated, "Create", "created topic "+name+" on 1 node: "+daemonHTTP)
 	if e := findEvent(t, tp, controllers.EventPaused); e != nil {
 		t.Errorf("Paused event for a topic created unpaused: %q", e.Note)
 	}
 
 	must(t, updateRetrying(ctx, tp, func() { tp.Spec.Paused = true }))
-	wantEvent(t, tp, "Topic", ctl, controllers.EventPaused, "Pause", "paused topic "+name+" on "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventPaused, "Pause", "paused topic "+name+" on 1 node: "+daemonHTTP)
 	must(t, updateRetrying(ctx, tp, func() { tp.Spec.Paused = false }))
-	wantEvent(t, tp, "Topic", ctl, controllers.EventUnpaused, "Unpause", "unpaused topic "+name+" on "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventUnpaused, "Unpause", "unpaused topic "+name+" on 1 node: "+daemonHTTP)
 
 	// The Deleted event is recorded before the finalizer goes, and outlives
 	// the Topic: `kubectl events` still says what deletion did.
@@ -87,10 +87,10 @@ func TestChannelEvents(t *testing.T) {
 	must(t, k8s.Create(ctx, ch))
 	eventually(t, "channel in the cache", func() bool { return get(t, ns, ch.Name, ch) })
 	const ctl = "channel-controller"
-	wantEvent(t, ch, "Channel", ctl, controllers.EventCreated, "Create", "created channel "+topic+"/listener on "+daemonHTTP)
+	wantEvent(t, ch, "Channel", ctl, controllers.EventCreated, "Create", "created channel "+topic+"/listener on 1 node: "+daemonHTTP)
 
 	must(t, updateRetrying(ctx, ch, func() { ch.Spec.Paused = true }))
-	wantEvent(t, ch, "Channel", ctl, controllers.EventPaused, "Pause", "paused channel "+topic+"/listener on "+daemonHTTP)
+	wantEvent(t, ch, "Channel", ctl, controllers.EventPaused, "Pause", "paused channel "+topic+"/listener on 1 node: "+daemonHTTP)
 
 	must(t, k8s.Delete(ctx, ch))
 	eventually(t, "channel gone from the API and queued", func() bool {

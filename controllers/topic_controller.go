@@ -128,6 +128,8 @@ func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic,
 		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
+	done := nodeEvents{}
+	defer done.emit(r.Recorder, t, "topic "+t.NSQName())
 	for _, n := range ns {
 		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 		if err != nil {
@@ -139,28 +141,24 @@ func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic,
 				setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
 				return nil, fmt.Errorf("creating topic: %w", err)
 			}
-			r.event(t, corev1.EventTypeNormal, EventCreated, "Create", "created topic %s on %s", t.NSQName(), n)
+			done.add(EventCreated, n)
 		}
-		if st == nil || st.Paused != t.Spec.Paused {
-			if err := r.applyPause(ctx, t, n, st != nil || t.Spec.Paused); err != nil {
+		// A new topic is unpaused: pausing it is news, unpausing it is not.
+		if (st == nil && t.Spec.Paused) || (st != nil && st.Paused != t.Spec.Paused) {
+			if err := r.applyPause(ctx, t, n); err != nil {
 				return nil, err
 			}
+			done.add(pauseEvent(t.Spec.Paused), n)
 		}
 	}
 	return ns, nil
 }
 
-func (r *TopicReconciler) applyPause(ctx context.Context, t *v1alpha1.Topic, node string, changed bool) error {
-	action, reason := nsqapi.Unpause, EventUnpaused
-	if t.Spec.Paused {
-		action, reason = nsqapi.Pause, EventPaused
-	}
+func (r *TopicReconciler) applyPause(ctx context.Context, t *v1alpha1.Topic, node string) error {
+	action := pauseAction(t.Spec.Paused)
 	if err := r.NSQ.Topic(ctx, node, t.NSQName(), action); err != nil {
 		setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
 		return fmt.Errorf("%s topic: %w", action, err)
-	}
-	if changed {
-		r.event(t, corev1.EventTypeNormal, reason, eventAction(action), "%sd topic %s on %s", action, t.NSQName(), node)
 	}
 	return nil
 }
