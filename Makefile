@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 # keeps upstream NSQ code out of the product's go.mod.
 MODULES := . test/bench
 
-.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream k8s-bin demo clean
+.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue fuzz-diskqueue upstream k8s-bin demo test-demo clean
 
 all: build
 
@@ -16,9 +16,10 @@ build:
 	$(GO) build -o $(BIN)/lookupd ./cmd/lookupd
 	$(GO) build -o $(BIN)/manager ./cmd/manager
 
-## test: everything CI runs: lint, every test with the race detector, and
-## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151)
-test: verify-generated lint unit test-gonsq test-interop
+## test: everything CI runs: lint, every test with the race detector,
+## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151), interop
+## with nsq v1.3.0, and the demo's round trip (lookupd on 4160/4161)
+test: verify-generated lint unit test-gonsq test-interop test-demo
 
 # controller-gen is pinned by a tool directive in hack/tools/go.mod, a module of
 # its own, so the product's go.mod carries none of its dependencies.
@@ -74,6 +75,11 @@ k8s-bin:
 demo: build k8s-bin
 	$(GO) build -o $(BIN)/demo ./hack/demo
 	$(BIN)/demo
+
+## test-demo: the demo as a test: the real binaries, the samples applied with
+## kubectl, a round trip of 1,000 messages; exits when done
+test-demo:
+	CI=true $(MAKE) demo
 
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
