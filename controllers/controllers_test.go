@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	gonsq "github.com/nsqio/go-nsq"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
@@ -27,6 +29,26 @@ func publish(t *testing.T, topic string, n int) {
 			t.Fatalf("publish: status %d", resp.StatusCode)
 		}
 	}
+}
+
+// consume connects a go-nsq consumer through lookupd and counts messages
+// until want arrive or 10 s pass.
+func consume(t *testing.T, topic, channel string, want int) int {
+	t.Helper()
+	cfg := gonsq.NewConfig()
+	cfg.LookupdPollInterval = 100 * time.Millisecond
+	c, err := gonsq.NewConsumer(topic, channel, cfg)
+	must(t, err)
+	c.SetLoggerLevel(gonsq.LogLevelError)
+	var got atomic.Int32
+	c.AddHandler(gonsq.HandlerFunc(func(*gonsq.Message) error { got.Add(1); return nil }))
+	must(t, c.ConnectToNSQLookupd(lookupHTTP))
+	defer func() { c.Stop(); <-c.StopChan }()
+	deadline := time.Now().Add(10 * time.Second)
+	for int(got.Load()) < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return int(got.Load())
 }
 
 func lookupdTopics(t *testing.T) []string {
@@ -208,15 +230,20 @@ func TestChannelLifecycle(t *testing.T) {
 		t.Fatal("queued lacks the channel before any consumer")
 	}
 
-	// A message published once the Channel exists waits in it.
-	publish(t, topic, 1)
-	eventually(t, "channel depth 1", func() bool {
-		return get(t, ns, "billing", &ch) && ch.Status.Depth == 1 && ch.Status.MessageCount == 1 && ch.Status.Consumers == 0
+	// Messages published once the Channel exists wait in it, and all reach
+	// a consumer that connects later, finding the daemon through lookupd.
+	publish(t, topic, 20)
+	eventually(t, "channel depth 20", func() bool {
+		return get(t, ns, "billing", &ch) && ch.Status.Depth == 20 && ch.Status.MessageCount == 20 && ch.Status.Consumers == 0
 	})
 	eventually(t, "topic lists the channel", func() bool {
 		var tp v1alpha1.Topic
 		return get(t, ns, topic, &tp) && slices.Equal(tp.Status.Channels, []string{"billing"})
 	})
+	if got := consume(t, topic, "billing", 20); got != 20 {
+		t.Fatalf("a consumer connecting after the publishes got %d of 20 messages", got)
+	}
+	eventually(t, "channel depth 0", func() bool { return get(t, ns, "billing", &ch) && ch.Status.Depth == 0 })
 
 	for _, paused := range []bool{true, false} {
 		get(t, ns, "billing", &ch)
