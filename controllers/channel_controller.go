@@ -60,13 +60,11 @@ func (r *ChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	nodes, err := r.reconcileNodes(ctx, &c, topic, lookups)
+	states, err := r.reconcileNodes(ctx, &c, topic, lookups)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileStats(ctx, &c, topic, nodes); err != nil {
-		return ctrl.Result{}, err
-	}
+	r.reconcileStats(&c, states)
 	return ctrl.Result{RequeueAfter: statsInterval(r.StatsInterval)}, nil
 }
 
@@ -110,57 +108,72 @@ func (r *ChannelReconciler) reconcileLookups(ctx context.Context, c *v1alpha1.Ch
 			fmt.Sprintf("Lookup %q of Topic %q not found", lookupName(t), t.Name))
 		return nil, nil, errMissing
 	}
-	for _, a := range addrs {
-		err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true)
-		if err == nil {
-			err = r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), true)
+	if len(addrs) == 0 {
+		setReady(&c.Status.Conditions, c.Generation, false, ReasonLookupNotReady, noReplicaMessage(lookupName(t)))
+		return nil, nil, errMissing
+	}
+	addrs, err = registerEverywhere(addrs, func(a string) error {
+		if err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true); err != nil {
+			return err
 		}
-		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
-			return nil, nil, fmt.Errorf("registering channel in lookup: %w", err)
-		}
+		return r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), true)
+	})
+	if err != nil {
+		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
+		return nil, nil, fmt.Errorf("registering channel in lookup: %w", err)
 	}
 	return t, addrs, nil
 }
 
-// reconcileNodes creates topic and channel on every daemon and applies pause.
-func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, lookups []string) ([]string, error) {
-	ns, err := nodes(ctx, r.NSQ, lookups)
+// reconcileNodes creates topic and channel on every daemon and applies
+// pause; a daemon that fails does not hold up the others (see the Topic's).
+func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, lookups []string) ([]nodeState, error) {
+	addrs, err := nodes(ctx, r.NSQ, lookups)
 	if err != nil {
 		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
 	done := nodeEvents{}
 	defer done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName())
-	for _, n := range ns {
-		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
-		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
-			return nil, fmt.Errorf("topic stats: %w", err)
-		}
-		if st == nil {
-			// The topic first, so that the channel exists before consumers.
-			if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
-				setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
-				return nil, fmt.Errorf("creating topic: %w", err)
-			}
-		}
-		cs := findChannel(st, c.NSQName())
-		if cs == nil {
-			if err := r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Create); err != nil {
-				setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
-				return nil, fmt.Errorf("creating channel: %w", err)
-			}
-			done.add(EventCreated, n)
-		}
-		if (cs == nil && c.Spec.Paused) || (cs != nil && cs.Paused != c.Spec.Paused) {
-			if err := r.applyPause(ctx, c, t, n); err != nil {
-				return nil, err
-			}
-			done.add(pauseEvent(c.Spec.Paused), n)
+	states := make([]nodeState, 0, len(addrs))
+	for _, n := range addrs {
+		st, err := r.reconcileNode(ctx, c, t, n, done)
+		states = append(states, nodeState{addr: n, stats: st, err: err})
+	}
+	return states, nil
+}
+
+// reconcileNode makes the channel on daemon n as declared and returns the
+// topic's stats as they are afterwards.
+func (r *ChannelReconciler) reconcileNode(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, n string, done nodeEvents) (*nsqapi.TopicStats, error) {
+	st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+	if err != nil {
+		return nil, fmt.Errorf("topic stats: %w", err)
+	}
+	// The topic first, so that the channel exists before consumers.
+	if st == nil {
+		if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
+			return nil, fmt.Errorf("creating topic: %w", err)
 		}
 	}
-	return ns, nil
+	cs := findChannel(st, c.NSQName())
+	if cs == nil {
+		if err := r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Create); err != nil {
+			return nil, fmt.Errorf("creating channel: %w", err)
+		}
+		done.add(EventCreated, n)
+	}
+	if (cs == nil && c.Spec.Paused) || (cs != nil && cs.Paused != c.Spec.Paused) {
+		action := pauseAction(c.Spec.Paused)
+		if err := r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), action); err != nil {
+			return nil, fmt.Errorf("%s channel: %w", action, err)
+		}
+		done.add(pauseEvent(c.Spec.Paused), n)
+	}
+	if cs == nil || cs.Paused != c.Spec.Paused {
+		return r.NSQ.Stats(ctx, n, t.NSQName())
+	}
+	return st, nil
 }
 
 func findChannel(st *nsqapi.TopicStats, name string) *nsqapi.ChannelStats {
@@ -175,28 +188,14 @@ func findChannel(st *nsqapi.TopicStats, name string) *nsqapi.ChannelStats {
 	return nil
 }
 
-func (r *ChannelReconciler) applyPause(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, node string) error {
-	action := pauseAction(c.Spec.Paused)
-	if err := r.NSQ.Channel(ctx, node, t.NSQName(), c.NSQName(), action); err != nil {
-		setReady(&c.Status.Conditions, c.Generation, false, ReasonNSQError, err.Error())
-		return fmt.Errorf("%s channel: %w", action, err)
-	}
-	return nil
-}
-
-func (r *ChannelReconciler) reconcileStats(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, ns []string) error {
+// reconcileStats sums what the daemons reported of the channel into status.
+func (r *ChannelReconciler) reconcileStats(c *v1alpha1.Channel, states []nodeState) {
 	s := v1alpha1.ChannelStatus{ObservedGeneration: c.Generation, Conditions: c.Status.Conditions}
-	held, paused := 0, true
-	done := nodeEvents{}
-	defer done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName())
-	for _, n := range ns {
-		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
-		if err != nil {
-			setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
-			return fmt.Errorf("channel stats: %w", err)
-		}
-		cs := findChannel(st, c.NSQName())
-		if cs == nil {
+	var held int32
+	paused := true
+	for _, n := range states {
+		cs := findChannel(n.stats, c.NSQName())
+		if n.err != nil || cs == nil {
 			continue
 		}
 		held++
@@ -211,9 +210,8 @@ func (r *ChannelReconciler) reconcileStats(ctx context.Context, c *v1alpha1.Chan
 	}
 	s.Paused = paused && held > 0
 	c.Status = s
-	setReady(&c.Status.Conditions, c.Generation, true, ReasonReady,
-		fmt.Sprintf("channel on %d of %d nodes", held, len(ns)))
-	return nil
+	ok, reason, msg := summarize("channel", held, states)
+	setReady(&c.Status.Conditions, c.Generation, ok, reason, msg)
 }
 
 func (r *ChannelReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.Channel) error {
@@ -233,27 +231,27 @@ func (r *ChannelReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.Cha
 }
 
 // deleteFromNSQ deletes the channel from every daemon and lookup. A missing
-// Topic or Lookup means there is nothing left to reach: deletion proceeds.
+// Topic or Lookup, or a Lookup with no replica to ask, means there is
+// nothing left to reach: deletion proceeds.
 func (r *ChannelReconciler) deleteFromNSQ(ctx context.Context, c *v1alpha1.Channel) error {
 	t, lookups, err := r.resolve(ctx, c)
 	if err != nil || t == nil || lookups == nil {
 		return err
 	}
-	ns, err := nodes(ctx, r.NSQ, lookups)
+	name := t.NSQName() + "/" + c.NSQName()
+	if len(lookups) == 0 {
+		r.event(c, corev1.EventTypeWarning, EventNotDeleted, "Delete", "channel %s left on the daemons: %s",
+			name, noReplicaMessage(lookupName(t)))
+		return nil
+	}
+	n, err := deleteEverywhere(ctx, r.NSQ, lookups,
+		func(n string) error { return r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Delete) },
+		func(a string) error { return r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), false) })
 	if err != nil {
-		return err
+		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), "deleting: "+err.Error())
+		return fmt.Errorf("deleting channel %s: %w", name, err)
 	}
-	for _, n := range ns {
-		if err := ignoreNotFound(r.NSQ.Channel(ctx, n, t.NSQName(), c.NSQName(), nsqapi.Delete)); err != nil {
-			return fmt.Errorf("deleting channel: %w", err)
-		}
-	}
-	for _, a := range lookups {
-		if err := ignoreNotFound(r.NSQ.LookupChannel(ctx, a, t.NSQName(), c.NSQName(), false)); err != nil {
-			return fmt.Errorf("deleting channel from lookup: %w", err)
-		}
-	}
-	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s/%s from %s", t.NSQName(), c.NSQName(), countNodes(len(ns)))
+	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s from %s", name, countNodes(n))
 	return nil
 }
 

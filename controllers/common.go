@@ -5,21 +5,16 @@ package controllers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -43,6 +38,8 @@ const (
 	ReasonReady = "Ready"
 	// ReasonReplicasNotReady: no lookupd pod of a managed Lookup is ready.
 	ReasonReplicasNotReady = "ReplicasNotReady"
+	// ReasonLookupNotReady: the Lookup exists but lists no lookupd to use.
+	ReasonLookupNotReady = "LookupNotReady"
 	// ReasonApplyFailed: an object of a managed Lookup could not be applied.
 	ReasonApplyFailed = "ApplyFailed"
 	ReasonNSQError    = "NSQError"
@@ -50,11 +47,13 @@ const (
 
 // Event reasons.
 const (
-	EventCreated  = "Created"
-	EventUpdated  = "Updated"
-	EventDeleted  = "Deleted"
-	EventPaused   = "Paused"
-	EventUnpaused = "Unpaused"
+	EventCreated = "Created"
+	EventUpdated = "Updated"
+	EventDeleted = "Deleted"
+	// EventNotDeleted: deletionPolicy Delete could not reach the daemons.
+	EventNotDeleted = "NotDeleted"
+	EventPaused     = "Paused"
+	EventUnpaused   = "Unpaused"
 )
 
 // ownSpecChanges filters the events of a reconciler's own kind to creation,
@@ -123,7 +122,8 @@ func replicaAddrs(ctx context.Context, c client.Client, l *v1alpha1.Lookup) ([]s
 	for _, s := range slices.Items {
 		port := httpPort(s.Ports)
 		for _, e := range s.Endpoints {
-			if e.Conditions.Serving != nil && !*e.Conditions.Serving {
+			if (e.Conditions.Serving != nil && !*e.Conditions.Serving) ||
+				(e.Conditions.Terminating != nil && *e.Conditions.Terminating) {
 				continue
 			}
 			for _, ip := range e.Addresses {
@@ -141,81 +141,6 @@ func httpPort(ports []discoveryv1.EndpointPort) int32 {
 		}
 	}
 	return LookupdHTTPPort
-}
-
-// nodes lists the queue daemons' HTTP addresses from the first lookup that
-// answers /nodes.
-func nodes(ctx context.Context, d nsqapi.Daemons, lookups []string) ([]string, error) {
-	var lastErr error = fmt.Errorf("no lookup address")
-	for _, a := range lookups {
-		ps, err := d.Nodes(ctx, a)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		out := make([]string, 0, len(ps))
-		for _, p := range ps {
-			out = append(out, p.HTTPAddr())
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("listing nodes: %w", lastErr)
-}
-
-// failReason is the Ready reason for err from a lookup or daemon: one that
-// answered with an error is NSQError, one that did not answer Unreachable.
-func failReason(err error) string {
-	var ae *nsqapi.APIError
-	if errors.As(err, &ae) {
-		return ReasonNSQError
-	}
-	return v1alpha1.ReasonUnreachable
-}
-
-// nodeEvents gathers what one reconcile did on the daemons, by event
-// reason, so that each becomes one event naming every node ("created topic
-// orders on 2 nodes: a, b"): events about one object with one reason are
-// merged into a series that keeps only the first note.
-type nodeEvents map[string][]string
-
-func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], node) }
-
-// emit records the gathered events about obj, which the notes call what.
-func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string) {
-	if rec == nil {
-		return
-	}
-	for _, a := range []struct{ reason, action, verb string }{
-		{EventCreated, "Create", "created"},
-		{EventPaused, "Pause", "paused"},
-		{EventUnpaused, "Unpause", "unpaused"},
-	} {
-		if nodes := e[a.reason]; len(nodes) > 0 {
-			rec.Eventf(obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
-				a.verb, what, countNodes(len(nodes)), strings.Join(nodes, ", "))
-		}
-	}
-}
-
-func pauseAction(paused bool) nsqapi.Action {
-	if paused {
-		return nsqapi.Pause
-	}
-	return nsqapi.Unpause
-}
-
-func pauseEvent(paused bool) string {
-	if paused {
-		return EventPaused
-	}
-	return EventUnpaused
-}
-
-func countNodes(n int) string {
-	if n == 1 {
-		return "1 node"
-	}
-	return fmt.Sprintf("%d nodes", n)
 }
 
 func ignoreNotFound(err error) error {

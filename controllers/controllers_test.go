@@ -3,6 +3,8 @@ package controllers_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,7 +41,7 @@ func consume(t *testing.T, topic, channel string, want int) int {
 	cfg.LookupdPollInterval = 100 * time.Millisecond
 	c, err := gonsq.NewConsumer(topic, channel, cfg)
 	must(t, err)
-	c.SetLoggerLevel(gonsq.LogLevelError)
+	c.SetLogger(log.New(io.Discard, "", 0), gonsq.LogLevelError)
 	var got atomic.Int32
 	c.AddHandler(gonsq.HandlerFunc(func(*gonsq.Message) error { got.Add(1); return nil }))
 	must(t, c.ConnectToNSQLookupd(lookupHTTP))
@@ -259,6 +261,10 @@ func TestChannelLifecycle(t *testing.T) {
 	must(t, k8s.Delete(ctx, &ch))
 	eventually(t, "channel gone from the API and queued", func() bool {
 		return !get(t, ns, "billing", &ch) && !onDaemon(t, topic, "billing")
+	})
+	eventually(t, "the topic's status lists no channel", func() bool {
+		var tp v1alpha1.Topic
+		return get(t, ns, topic, &tp) && len(tp.Status.Channels) == 0
 	})
 
 	// Retain leaves the channel on the daemon.

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"reflect"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -53,7 +56,8 @@ func ownerRef(l *v1alpha1.Lookup) *metav1ac.OwnerReferenceApplyConfiguration {
 // field it declares: an edit to one of them (drift) is undone on the next
 // reconcile, and the owned-object watch makes that the moment of the edit.
 // current is an empty object of ac's kind, read uncached before the apply to
-// tell creation and change apart for events; ac holds the result after.
+// refuse adopting an object that is not the Lookup's and to tell creation
+// and change apart for events; ac holds the result after.
 func (r *LookupReconciler) apply(ctx context.Context, l *v1alpha1.Lookup, ac namedApplyConfiguration, current client.Object) error {
 	kind := reflect.TypeOf(current).Elem().Name()
 	name := *ac.GetName()
@@ -61,11 +65,18 @@ func (r *LookupReconciler) apply(ctx context.Context, l *v1alpha1.Lookup, ac nam
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("reading %s %s: %w", kind, name, err)
 	}
-	before := current.GetResourceVersion()
+	existed := err == nil
+	if existed && !metav1.IsControlledBy(current, l) {
+		return fmt.Errorf("%s %s exists and does not belong to Lookup %s: delete or rename it, or rename the Lookup", kind, name, l.Name)
+	}
+	before, err := declared(current)
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", kind, name, err)
+	}
 	if err := r.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s: %w", kind, name, err)
 	}
-	after, err := resourceVersion(ac)
+	after, err := declared(ac)
 	if err != nil {
 		return fmt.Errorf("reading applied %s %s: %w", kind, name, err)
 	}
@@ -74,10 +85,10 @@ func (r *LookupReconciler) apply(ctx context.Context, l *v1alpha1.Lookup, ac nam
 	current.SetName(name)
 	current.SetNamespace(l.Namespace)
 	switch {
-	case before == "":
-		r.event(l, current, EventCreated, "Create", "created %s %s", kind, name)
-	case after != before:
-		r.event(l, current, EventUpdated, "Update", "updated %s %s to the declared spec", kind, name)
+	case !existed:
+		r.event(l, current, corev1.EventTypeNormal, EventCreated, "Create", "created %s %s", kind, name)
+	case !equality.Semantic.DeepEqual(before, after):
+		r.event(l, current, corev1.EventTypeNormal, EventUpdated, "Update", "updated %s %s to the declared spec", kind, name)
 	}
 	return nil
 }
@@ -89,18 +100,67 @@ type namedApplyConfiguration interface {
 	GetName() *string
 }
 
-// resourceVersion reads metadata.resourceVersion of an applied configuration,
-// which the generated types hold but expose no getter for.
-func resourceVersion(ac any) (string, error) {
-	b, err := json.Marshal(ac)
+// declared is the part of an object (or of an applied configuration, which
+// holds the API server's answer) that the operator declares: labels, owner
+// and spec, not status or resourceVersion, which others write all the time.
+// The generation is in it too: an edit that lands between the read and the
+// apply, which the apply undoes, still shows as a change.
+func declared(obj any) (map[string]any, error) {
+	b, err := json.Marshal(obj)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var obj metav1.PartialObjectMetadata
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return "", err
+	var o struct {
+		Metadata struct {
+			Generation      int64                   `json:"generation"`
+			Labels          map[string]string       `json:"labels"`
+			OwnerReferences []metav1.OwnerReference `json:"ownerReferences"`
+		} `json:"metadata"`
+		Spec json.RawMessage `json:"spec"`
 	}
-	return obj.ResourceVersion, nil
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, err
+	}
+	var spec any
+	if len(o.Spec) > 0 {
+		if err := json.Unmarshal(o.Spec, &spec); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"generation": o.Metadata.Generation, "labels": o.Metadata.Labels,
+		"owners": o.Metadata.OwnerReferences, "spec": spec}, nil
+}
+
+// deleteManaged deletes what the Lookup owned while it was managed: it has
+// become external, and a lookupd tier nobody uses would run on.
+func (r *LookupReconciler) deleteManaged(ctx context.Context, l *v1alpha1.Lookup) error {
+	owned := []struct {
+		obj  client.Object
+		name string
+	}{
+		{&appsv1.Deployment{}, lookupdName(l)},
+		{&corev1.Service{}, lookupdName(l)},
+		{&corev1.Service{}, headlessName(l)},
+		{&policyv1.PodDisruptionBudget{}, lookupdName(l)},
+	}
+	for _, o := range owned {
+		kind := reflect.TypeOf(o.obj).Elem().Name()
+		err := r.Get(ctx, client.ObjectKey{Namespace: l.Namespace, Name: o.name}, o.obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s %s: %w", kind, o.name, err)
+		}
+		if !metav1.IsControlledBy(o.obj, l) {
+			continue
+		}
+		if err := r.Delete(ctx, o.obj); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting %s %s: %w", kind, o.name, err)
+		}
+		r.event(l, o.obj, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted %s %s: the Lookup is external now", kind, o.name)
+	}
+	return nil
 }
 
 func (r *LookupReconciler) reader() client.Reader {
@@ -110,8 +170,8 @@ func (r *LookupReconciler) reader() client.Reader {
 	return r.Client
 }
 
-func (r *LookupReconciler) event(l *v1alpha1.Lookup, related runtime.Object, reason, action, note string, args ...any) {
+func (r *LookupReconciler) event(l *v1alpha1.Lookup, related runtime.Object, typ, reason, action, note string, args ...any) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(l, related, corev1.EventTypeNormal, reason, action, note, args...)
+		r.Recorder.Eventf(l, related, typ, reason, action, note, args...)
 	}
 }

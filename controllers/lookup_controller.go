@@ -37,9 +37,12 @@ type LookupReconciler struct {
 
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups,verbs=get;list;watch
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch
+// Owner references with blockOwnerDeletion need update on the owner's
+// finalizers where OwnerReferencesPermissionEnforcement is on (OpenShift).
+// +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 
 func (r *LookupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
@@ -55,6 +58,9 @@ func (r *LookupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 	}()
 	l.Status.ObservedGeneration = l.Generation
 	if l.IsExternal() {
+		if err := r.deleteManaged(ctx, &l); err != nil {
+			return ctrl.Result{}, err
+		}
 		r.reconcileExternal(ctx, &l)
 		return ctrl.Result{RequeueAfter: r.interval()}, nil
 	}

@@ -26,6 +26,9 @@ const (
 // DefaultImage holds queued, lookupd and manager (one image, three binaries).
 const DefaultImage = "sidequeue:latest"
 
+// readinessDelaySeconds is two of queued's --lookupd-resolve-interval.
+const readinessDelaySeconds = 10
+
 // lookupdUID is the non-root user lookupd runs as (distroless "nonroot").
 const lookupdUID = 65532
 
@@ -130,6 +133,9 @@ func (r *LookupReconciler) lookupdContainer(l *v1alpha1.Lookup) (*corev1ac.Conta
 	return corev1ac.Container().
 		WithName("lookupd").
 		WithImage(r.image(l)).
+		// Not Always, which a :latest tag implies: an image loaded into the
+		// nodes (kind, air-gapped clusters) must be used as it is.
+		WithImagePullPolicy(corev1.PullIfNotPresent).
 		WithCommand("lookupd").
 		WithArgs(lookupdArgs(l)...).
 		WithEnv(corev1ac.EnvVar().WithName("POD_IP").WithValueFrom(
@@ -137,7 +143,10 @@ func (r *LookupReconciler) lookupdContainer(l *v1alpha1.Lookup) (*corev1ac.Conta
 		WithPorts(
 			corev1ac.ContainerPort().WithName("http").WithContainerPort(LookupdHTTPPort).WithProtocol(corev1.ProtocolTCP),
 			corev1ac.ContainerPort().WithName("tcp").WithContainerPort(LookupdTCPPort).WithProtocol(corev1.ProtocolTCP)).
-		WithReadinessProbe(ping().WithPeriodSeconds(5)).
+		// Ready for consumers only after daemons had time to find the new
+		// replica through the headless Service (queued re-resolves it every
+		// 5s) and register their topics; until then /lookup would be empty.
+		WithReadinessProbe(ping().WithInitialDelaySeconds(readinessDelaySeconds).WithPeriodSeconds(5)).
 		WithLivenessProbe(ping().WithPeriodSeconds(10).WithFailureThreshold(3)).
 		WithResources(resources).
 		WithSecurityContext(corev1ac.SecurityContext().

@@ -25,8 +25,8 @@ func (r *LookupReconciler) reconcileServices(ctx context.Context, l *v1alpha1.Lo
 		return err
 	}
 	// Not-ready replicas are published so that daemons register with a
-	// replica while it starts: it is ready for consumers only once it knows
-	// the producers.
+	// replica while it starts; its readiness probe waits long enough for
+	// them to have done so before consumers are sent to it.
 	daemons := lookupdService(l, headlessName(l)).
 		WithSpec(corev1ac.ServiceSpec().
 			WithClusterIP(corev1.ClusterIPNone).

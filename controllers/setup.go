@@ -39,6 +39,10 @@ func CacheOptions() cache.Options {
 	}}
 }
 
+// Leader election (--leader-elect) keeps a Lease and records events.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
 // Setup registers the Lookup, Topic and Channel reconcilers with mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&LookupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), NSQ: o.NSQ,

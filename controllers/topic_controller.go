@@ -63,13 +63,11 @@ func (r *TopicReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	nodes, err := r.reconcileNodes(ctx, &t, lookups)
+	states, err := r.reconcileNodes(ctx, &t, lookups)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileStats(ctx, &t, nodes); err != nil {
-		return ctrl.Result{}, err
-	}
+	r.reconcileStats(&t, states)
 	return ctrl.Result{RequeueAfter: statsInterval(r.StatsInterval)}, nil
 }
 
@@ -105,11 +103,14 @@ func (r *TopicReconciler) reconcileLookups(ctx context.Context, t *v1alpha1.Topi
 			fmt.Sprintf("Lookup %q not found", lookupName(t)))
 		return nil, errMissing
 	}
-	for _, a := range addrs {
-		if err := r.NSQ.LookupTopic(ctx, a, t.NSQName(), true); err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
-			return nil, fmt.Errorf("registering topic in lookup: %w", err)
-		}
+	if len(addrs) == 0 {
+		setReady(&t.Status.Conditions, t.Generation, false, ReasonLookupNotReady, noReplicaMessage(lookupName(t)))
+		return nil, errMissing
+	}
+	addrs, err = registerEverywhere(addrs, func(a string) error { return r.NSQ.LookupTopic(ctx, a, t.NSQName(), true) })
+	if err != nil {
+		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
+		return nil, fmt.Errorf("registering topic in lookup: %w", err)
 	}
 	return addrs, nil
 }
@@ -121,67 +122,67 @@ func lookupName(t *v1alpha1.Topic) string {
 	return t.Spec.LookupRef.Name
 }
 
-// reconcileNodes creates the topic on every daemon and applies pause.
-func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic, lookups []string) ([]string, error) {
-	ns, err := nodes(ctx, r.NSQ, lookups)
+// reconcileNodes creates the topic on every daemon and applies pause. A
+// daemon that fails is reported in its nodeState; the others go on, since a
+// lost node stays in /nodes until lookupd's inactive-producer timeout.
+func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic, lookups []string) ([]nodeState, error) {
+	addrs, err := nodes(ctx, r.NSQ, lookups)
 	if err != nil {
 		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
 	done := nodeEvents{}
 	defer done.emit(r.Recorder, t, "topic "+t.NSQName())
-	for _, n := range ns {
-		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
-		if err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
-			return nil, fmt.Errorf("topic stats: %w", err)
-		}
-		if st == nil {
-			if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
-				setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
-				return nil, fmt.Errorf("creating topic: %w", err)
-			}
-			done.add(EventCreated, n)
-		}
-		// A new topic is unpaused: pausing it is news, unpausing it is not.
-		if (st == nil && t.Spec.Paused) || (st != nil && st.Paused != t.Spec.Paused) {
-			if err := r.applyPause(ctx, t, n); err != nil {
-				return nil, err
-			}
-			done.add(pauseEvent(t.Spec.Paused), n)
-		}
+	states := make([]nodeState, 0, len(addrs))
+	for _, n := range addrs {
+		st, err := r.reconcileNode(ctx, t, n, done)
+		states = append(states, nodeState{addr: n, stats: st, err: err})
 	}
-	return ns, nil
+	return states, nil
 }
 
-func (r *TopicReconciler) applyPause(ctx context.Context, t *v1alpha1.Topic, node string) error {
-	action := pauseAction(t.Spec.Paused)
-	if err := r.NSQ.Topic(ctx, node, t.NSQName(), action); err != nil {
-		setReady(&t.Status.Conditions, t.Generation, false, ReasonNSQError, err.Error())
-		return fmt.Errorf("%s topic: %w", action, err)
+// reconcileNode makes the topic on daemon n as declared and returns its
+// stats as they are afterwards.
+func (r *TopicReconciler) reconcileNode(ctx context.Context, t *v1alpha1.Topic, n string, done nodeEvents) (*nsqapi.TopicStats, error) {
+	st, err := r.NSQ.Stats(ctx, n, t.NSQName())
+	if err != nil {
+		return nil, fmt.Errorf("topic stats: %w", err)
 	}
-	return nil
+	if st == nil {
+		if err := r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Create); err != nil {
+			return nil, fmt.Errorf("creating topic: %w", err)
+		}
+		done.add(EventCreated, n)
+	}
+	// A new topic is unpaused: pausing it is news, unpausing it is not.
+	if (st == nil && t.Spec.Paused) || (st != nil && st.Paused != t.Spec.Paused) {
+		action := pauseAction(t.Spec.Paused)
+		if err := r.NSQ.Topic(ctx, n, t.NSQName(), action); err != nil {
+			return nil, fmt.Errorf("%s topic: %w", action, err)
+		}
+		done.add(pauseEvent(t.Spec.Paused), n)
+	}
+	if st == nil || st.Paused != t.Spec.Paused {
+		return r.NSQ.Stats(ctx, n, t.NSQName())
+	}
+	return st, nil
 }
 
-func (r *TopicReconciler) reconcileStats(ctx context.Context, t *v1alpha1.Topic, ns []string) error {
+// reconcileStats sums what the daemons reported into status.
+func (r *TopicReconciler) reconcileStats(t *v1alpha1.Topic, states []nodeState) {
 	var depth, count int64
 	var held int32
-	paused := len(ns) > 0
+	paused := true
 	chans := map[string]bool{}
-	for _, n := range ns {
-		st, err := r.NSQ.Stats(ctx, n, t.NSQName())
-		if err != nil {
-			setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
-			return fmt.Errorf("topic stats: %w", err)
-		}
-		if st == nil {
+	for _, s := range states {
+		if s.err != nil || s.stats == nil {
 			continue
 		}
 		held++
-		depth += st.Depth
-		count += st.MessageCount
-		paused = paused && st.Paused
-		for _, c := range st.Channels {
+		depth += s.stats.Depth
+		count += s.stats.MessageCount
+		paused = paused && s.stats.Paused
+		for _, c := range s.stats.Channels {
 			chans[c.ChannelName] = true
 		}
 	}
@@ -192,9 +193,8 @@ func (r *TopicReconciler) reconcileStats(ctx context.Context, t *v1alpha1.Topic,
 		t.Status.Channels = append(t.Status.Channels, c)
 	}
 	sort.Strings(t.Status.Channels)
-	setReady(&t.Status.Conditions, t.Generation, true, ReasonReady,
-		fmt.Sprintf("topic on %d of %d nodes", held, len(ns)))
-	return nil
+	ok, reason, msg := summarize("topic", held, states)
+	setReady(&t.Status.Conditions, t.Generation, ok, reason, msg)
 }
 
 func (r *TopicReconciler) reconcileDelete(ctx context.Context, t *v1alpha1.Topic) error {
@@ -214,27 +214,26 @@ func (r *TopicReconciler) reconcileDelete(ctx context.Context, t *v1alpha1.Topic
 }
 
 // deleteFromNSQ deletes the topic from every daemon and lookup. A missing
-// Lookup means there is nothing left to reach: deletion proceeds.
+// Lookup, or one with no replica to ask, means there is nothing left to
+// reach: deletion proceeds.
 func (r *TopicReconciler) deleteFromNSQ(ctx context.Context, t *v1alpha1.Topic) error {
 	lookups, err := lookupAddrs(ctx, r.Client, t.Namespace, t.Spec.LookupRef.Name)
 	if err != nil || lookups == nil {
 		return err
 	}
-	ns, err := nodes(ctx, r.NSQ, lookups)
+	if len(lookups) == 0 {
+		r.event(t, corev1.EventTypeWarning, EventNotDeleted, "Delete", "topic %s left on the daemons: %s",
+			t.NSQName(), noReplicaMessage(lookupName(t)))
+		return nil
+	}
+	n, err := deleteEverywhere(ctx, r.NSQ, lookups,
+		func(n string) error { return r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Delete) },
+		func(a string) error { return r.NSQ.LookupTopic(ctx, a, t.NSQName(), false) })
 	if err != nil {
-		return err
+		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), "deleting: "+err.Error())
+		return fmt.Errorf("deleting topic %s: %w", t.NSQName(), err)
 	}
-	for _, n := range ns {
-		if err := ignoreNotFound(r.NSQ.Topic(ctx, n, t.NSQName(), nsqapi.Delete)); err != nil {
-			return fmt.Errorf("deleting topic: %w", err)
-		}
-	}
-	for _, a := range lookups {
-		if err := ignoreNotFound(r.NSQ.LookupTopic(ctx, a, t.NSQName(), false)); err != nil {
-			return fmt.Errorf("deleting topic from lookup: %w", err)
-		}
-	}
-	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %s", t.NSQName(), countNodes(len(ns)))
+	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %s", t.NSQName(), countNodes(n))
 	return nil
 }
 

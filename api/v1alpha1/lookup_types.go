@@ -53,13 +53,13 @@ type LookupSpec struct {
 
 	// inactiveProducerTimeout is lookupd's --inactive-producer-timeout
 	// (nsqlookupd's default, 300s, when empty).
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 300s, 5m or 1h30m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('8760h')",message="must be a duration from 1s to 8760h, such as 300s, 5m or 1h30m"
 	// +optional
 	InactiveProducerTimeout *metav1.Duration `json:"inactiveProducerTimeout,omitempty"`
 
 	// tombstoneLifetime is lookupd's --tombstone-lifetime (nsqlookupd's
 	// default, 45s, when empty).
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 300s, 5m or 1h30m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('8760h')",message="must be a duration from 1s to 8760h, such as 300s, 5m or 1h30m"
 	// +optional
 	TombstoneLifetime *metav1.Duration `json:"tombstoneLifetime,omitempty"`
 
@@ -144,6 +144,7 @@ type LookupStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=sqlk,categories=sidequeue
+// +kubebuilder:validation:XValidation:rule="has(self.spec.external) || (size(self.metadata.name) <= 46 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",message="a managed Lookup's name is the start of its Service names (<name>-lookupd-headless): at most 46 characters of lowercase letters, digits and '-', starting with a letter"
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
 // +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicas`,priority=1
 // +kubebuilder:printcolumn:name="Producers",type=integer,JSONPath=`.status.producers`

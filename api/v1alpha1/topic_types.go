@@ -60,10 +60,12 @@ type TopicStatus struct {
 	MessageCount int64 `json:"messageCount"`
 
 	// channels are the names of the topic's channels found on the daemons,
-	// sorted: declared Channels and channels consumers created alike.
+	// sorted: declared Channels and channels consumers created alike. Not
+	// omitted when empty: status is written as a merge patch, where an
+	// omitted key would keep the last list.
 	// +optional
 	// +listType=set
-	Channels []string `json:"channels,omitempty"`
+	Channels []string `json:"channels"`
 
 	// paused is true when the topic is paused on every daemon holding it.
 	// +optional

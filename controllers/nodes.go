@@ -1,0 +1,170 @@
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+)
+
+// nodeState is what one queue daemon answered in a reconcile: the topic's
+// stats after the daemon was made as declared, or why that failed.
+type nodeState struct {
+	addr  string
+	stats *nsqapi.TopicStats
+	err   error
+}
+
+// summarize is the Ready condition of a topic or channel (what) held by
+// held of states' daemons: true when every daemon answered, otherwise false
+// with the failures, so that one lost daemon shows without hiding the rest.
+func summarize(what string, held int32, states []nodeState) (ok bool, reason, msg string) {
+	var failed []string
+	reason = ReasonReady
+	for _, s := range states {
+		if s.err == nil {
+			continue
+		}
+		if len(failed) == 0 {
+			reason = failReason(s.err)
+		}
+		failed = append(failed, s.err.Error())
+	}
+	msg = fmt.Sprintf("%s on %d of %d nodes", what, held, len(states))
+	if len(failed) == 0 {
+		return true, reason, msg
+	}
+	n := len(failed)
+	const shown = 3
+	if n > shown {
+		failed = append(failed[:shown], fmt.Sprintf("and %d more", n-shown))
+	}
+	return false, reason, fmt.Sprintf("%s; %d failed: %s", msg, n, strings.Join(failed, "; "))
+}
+
+// nodes lists the queue daemons' HTTP addresses from the first lookup that
+// answers /nodes.
+func nodes(ctx context.Context, d nsqapi.Daemons, lookups []string) ([]string, error) {
+	var lastErr error = fmt.Errorf("no lookup address")
+	for _, a := range lookups {
+		ps, err := d.Nodes(ctx, a)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		out := make([]string, 0, len(ps))
+		for _, p := range ps {
+			out = append(out, p.HTTPAddr())
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("listing nodes: %w", lastErr)
+}
+
+// failReason is the Ready reason for err from a lookup or daemon: one that
+// answered with an error is NSQError, one that did not answer Unreachable.
+func failReason(err error) string {
+	var ae *nsqapi.APIError
+	if errors.As(err, &ae) {
+		return ReasonNSQError
+	}
+	return v1alpha1.ReasonUnreachable
+}
+
+// nodeEvents gathers what one reconcile did on the daemons, by event
+// reason, so that each becomes one event naming every node ("created topic
+// orders on 2 nodes: a, b"): events about one object with one reason are
+// merged into a series that keeps only the first note.
+type nodeEvents map[string][]string
+
+func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], node) }
+
+// emit records the gathered events about obj, which the notes call what.
+func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string) {
+	if rec == nil {
+		return
+	}
+	for _, a := range []struct{ reason, action, verb string }{
+		{EventCreated, "Create", "created"},
+		{EventPaused, "Pause", "paused"},
+		{EventUnpaused, "Unpause", "unpaused"},
+	} {
+		if nodes := e[a.reason]; len(nodes) > 0 {
+			rec.Eventf(obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
+				a.verb, what, countNodes(len(nodes)), strings.Join(nodes, ", "))
+		}
+	}
+}
+
+func pauseAction(paused bool) nsqapi.Action {
+	if paused {
+		return nsqapi.Pause
+	}
+	return nsqapi.Unpause
+}
+
+func pauseEvent(paused bool) string {
+	if paused {
+		return EventPaused
+	}
+	return EventUnpaused
+}
+
+func countNodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
+}
+
+// registerEverywhere runs register on every lookup address, going on past
+// failures: it returns the addresses that answered, or the first failure
+// when none did. Replicas share nothing, so each one that answers counts.
+func registerEverywhere(addrs []string, register func(addr string) error) ([]string, error) {
+	var ok []string
+	var first error
+	for _, a := range addrs {
+		if err := register(a); err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		ok = append(ok, a)
+	}
+	if len(ok) == 0 {
+		return nil, first
+	}
+	return ok, nil
+}
+
+// deleteEverywhere runs onNode on every daemon the lookups list and onLookup
+// on every lookup, going on past failures so that one lost daemon does not
+// keep the topic or channel on the others; it returns how many daemons there
+// were and the failures.
+func deleteEverywhere(ctx context.Context, d nsqapi.Daemons, lookups []string, onNode, onLookup func(addr string) error) (int, error) {
+	addrs, err := nodes(ctx, d, lookups)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, n := range addrs {
+		errs = append(errs, ignoreNotFound(onNode(n)))
+	}
+	for _, a := range lookups {
+		errs = append(errs, ignoreNotFound(onLookup(a)))
+	}
+	return len(addrs), errors.Join(errs...)
+}
+
+// noReplicaMessage explains a Lookup that exists but lists no lookupd to use.
+func noReplicaMessage(lookup string) string {
+	return fmt.Sprintf("Lookup %q has no serving lookupd replica (its headless Service %s lists none): "+
+		"check its pods with kubectl get pods -l app.kubernetes.io/instance=%s", lookup, lookup+"-lookupd-headless", lookup)
+}
