@@ -65,12 +65,14 @@ func run() int {
 	return d.finish(err)
 }
 
-// cancelOnSignal cancels the demo on the first SIGINT or SIGTERM. Later ones
-// are caught too, so that a second Ctrl-C cannot cut the shutdown short and
-// leave processes behind; every process gets SIGKILL after a deadline anyway.
+// cancelOnSignal cancels the demo on the first SIGINT, SIGTERM, SIGHUP (the
+// terminal closed) or SIGQUIT: envtest's etcd and kube-apiserver outlive a
+// demo that dies without stopping them. Later signals are caught too, so
+// that a second Ctrl-C cannot cut the shutdown short and leave processes
+// behind; every process gets SIGKILL after a deadline anyway.
 func cancelOnSignal(ctx context.Context, cancel context.CancelCauseFunc) {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	<-sigs
 	cancel(errInterrupted)
 	for range sigs {
