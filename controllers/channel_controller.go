@@ -103,6 +103,13 @@ func (r *ChannelReconciler) reconcileLookups(ctx context.Context, c *v1alpha1.Ch
 			fmt.Sprintf("Topic %q not found", c.Spec.TopicRef.Name))
 		return nil, nil, errMissing
 	}
+	// A Topic being deleted is gone for its Channels: making the channel
+	// would create the topic again on the daemons it is being deleted from.
+	if !t.DeletionTimestamp.IsZero() {
+		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonTopicNotFound,
+			fmt.Sprintf("Topic %q is being deleted", t.Name))
+		return nil, nil, errMissing
+	}
 	if addrs == nil {
 		setReady(&c.Status.Conditions, c.Generation, false, v1alpha1.ReasonLookupNotFound,
 			fmt.Sprintf("Lookup %q of Topic %q not found", lookupName(t), t.Name))

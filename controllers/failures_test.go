@@ -65,6 +65,10 @@ func TestLostDaemonDoesNotBlockTheOthers(t *testing.T) {
 	eventually(t, "deletion reports the lost daemon", func() bool {
 		return get(t, ns, topic, &tp) && strings.HasPrefix(readyMessage(tp.Status.Conditions), "deleting: ")
 	})
+	// The Channel does not bring the topic back while it is being deleted.
+	eventually(t, "the channel sees its Topic going", func() bool {
+		return get(t, ns, "c", &ch) && strings.Contains(readyMessage(ch.Status.Conditions), "is being deleted")
+	})
 	if onDaemon(t, topic, "") {
 		t.Fatal("the live daemon still has the topic while the lost one holds up the finalizer")
 	}
