@@ -145,7 +145,7 @@ func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Chan
 	states := make([]nodeState, 0, len(addrs))
 	for _, n := range addrs {
 		st, err := r.reconcileNode(ctx, c, t, n, done)
-		states = append(states, nodeState{addr: n, stats: st, err: err})
+		states = append(states, nodeState{stats: st, err: err})
 	}
 	return states, nil
 }

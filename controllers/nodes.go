@@ -18,9 +18,8 @@ import (
 // nodeState is what one queue daemon answered in a reconcile: the topic's
 // stats after the daemon was made as declared, or why that failed.
 type nodeState struct {
-	addr  string
 	stats *nsqapi.TopicStats
-	err   error
+	err   error // names the daemon
 }
 
 // summarize is the Ready condition of a topic or channel (what) held by
@@ -166,5 +165,5 @@ func deleteEverywhere(ctx context.Context, d nsqapi.Daemons, lookups []string, o
 // noReplicaMessage explains a Lookup that exists but lists no lookupd to use.
 func noReplicaMessage(lookup string) string {
 	return fmt.Sprintf("Lookup %q has no serving lookupd replica (its headless Service %s lists none): "+
-		"check its pods with kubectl get pods -l app.kubernetes.io/instance=%s", lookup, lookup+"-lookupd-headless", lookup)
+		"check its pods with kubectl get pods -l app.kubernetes.io/instance=%s", lookup, headlessServiceName(lookup), lookup)
 }

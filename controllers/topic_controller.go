@@ -136,7 +136,7 @@ func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic,
 	states := make([]nodeState, 0, len(addrs))
 	for _, n := range addrs {
 		st, err := r.reconcileNode(ctx, t, n, done)
-		states = append(states, nodeState{addr: n, stats: st, err: err})
+		states = append(states, nodeState{stats: st, err: err})
 	}
 	return states, nil
 }
