@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -29,8 +28,6 @@ type LookupReconciler struct {
 	Recorder  events.EventRecorder
 	// Image runs lookupd when a Lookup names none.
 	Image string
-	// Ping reports whether a lookup HTTP address answers /ping; nil uses HTTP.
-	Ping func(ctx context.Context, addr string) error
 	// Interval is how often the addresses are probed again.
 	Interval time.Duration
 }
@@ -108,7 +105,7 @@ func (r *LookupReconciler) reconcileExternal(ctx context.Context, l *v1alpha1.Lo
 	var failures []string
 	producers := int32(-1)
 	for _, a := range ext.HTTPAddresses {
-		if err := r.ping(ctx, a); err != nil {
+		if err := r.NSQ.Ping(ctx, a); err != nil {
 			failures = append(failures, err.Error())
 			continue
 		}
@@ -128,27 +125,6 @@ func (r *LookupReconciler) reconcileExternal(ctx context.Context, l *v1alpha1.Lo
 	}
 	setReady(&l.Status.Conditions, l.Generation, true, ReasonReady,
 		fmt.Sprintf("%d of %d lookup addresses answer", up, len(ext.HTTPAddresses)))
-}
-
-func (r *LookupReconciler) ping(ctx context.Context, addr string) error {
-	if r.Ping != nil {
-		return r.Ping(ctx, addr)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/ping", nil)
-	if err != nil {
-		return fmt.Errorf("%s/ping: %w", addr, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s/ping: %w", addr, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/ping: status %d", addr, resp.StatusCode)
-	}
-	return nil
 }
 
 // SetupWithManager registers the reconciler with mgr.

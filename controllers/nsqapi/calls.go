@@ -6,6 +6,11 @@ import (
 	"net/url"
 )
 
+// Ping checks that a lookup or queue daemon answers /ping.
+func (c *Client) Ping(ctx context.Context, addr string) error {
+	return c.do(ctx, http.MethodGet, addr, "/ping", nil, nil)
+}
+
 // Nodes lists the queue daemons registered with a lookup daemon.
 func (c *Client) Nodes(ctx context.Context, lookupAddr string) ([]Producer, error) {
 	var out struct {

@@ -18,6 +18,7 @@ import (
 // Daemons is what the reconcilers need of the NSQ tiers. Addresses are
 // host:port of an HTTP API.
 type Daemons interface {
+	Ping(ctx context.Context, addr string) error
 	Nodes(ctx context.Context, lookupAddr string) ([]Producer, error)
 	LookupTopic(ctx context.Context, lookupAddr, topic string, create bool) error
 	LookupChannel(ctx context.Context, lookupAddr, topic, channel string, create bool) error

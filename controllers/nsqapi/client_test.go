@@ -20,6 +20,11 @@ func TestClientAgainstRealDaemons(t *testing.T) {
 	defer cancel()
 	lookupAddr, daemonAddr := startDaemons(t)
 	c := nsqapi.NewClient()
+	must(t, c.Ping(ctx, lookupAddr))
+	must(t, c.Ping(ctx, daemonAddr))
+	if err := c.Ping(ctx, "127.0.0.1:1"); err == nil {
+		t.Fatal("Ping of a closed port succeeded")
+	}
 
 	var nodes []nsqapi.Producer
 	waitFor(t, "queued to register", func() bool {
