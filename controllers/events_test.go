@@ -83,6 +83,10 @@ func TestChannelEvents(t *testing.T) {
 	ns := namespace(t, true)
 	topic := ns + "-evented"
 	must(t, k8s.Create(ctx, newTopic(ns, topic, v1alpha1.DeletionPolicyDelete)))
+	// The topic on the daemon first: a daemon creating a topic also creates
+	// the channels lookupd knows for it, as nsqd does, and a channel the
+	// daemon made itself is not the Channel reconciler's to announce.
+	topicReady(t, ns, topic)
 	ch := newChannel(ns, "listener", topic, v1alpha1.DeletionPolicyDelete)
 	must(t, k8s.Create(ctx, ch))
 	eventually(t, "channel in the cache", func() bool { return get(t, ns, ch.Name, ch) })
