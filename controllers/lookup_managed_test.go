@@ -98,7 +98,8 @@ func TestManagedLookupObjects(t *testing.T) {
 	var pdb policyv1.PodDisruptionBudget
 	eventually(t, "PodDisruptionBudget", func() bool { return get(t, ns, "tier-lookupd", &pdb) })
 	checkOwner(t, &pdb, l)
-	if pdb.Spec.MaxUnavailable.IntValue() != 1 || pdb.Spec.Selector.MatchLabels["app.kubernetes.io/instance"] != "tier" {
+	if pdb.Spec.MaxUnavailable.IntValue() != 1 || pdb.Spec.Selector.MatchLabels["app.kubernetes.io/instance"] != "tier" ||
+		pdb.Spec.UnhealthyPodEvictionPolicy == nil || *pdb.Spec.UnhealthyPodEvictionPolicy != policyv1.AlwaysAllow {
 		t.Errorf("PDB %+v", pdb.Spec)
 	}
 

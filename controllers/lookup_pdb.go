@@ -19,6 +19,9 @@ func (r *LookupReconciler) reconcilePDB(ctx context.Context, l *v1alpha1.Lookup)
 		WithOwnerReferences(ownerRef(l)).
 		WithSpec(policyv1ac.PodDisruptionBudgetSpec().
 			WithMaxUnavailable(intstr.FromInt32(1)).
+			// A lookupd that is not ready serves nobody: a node drain may
+			// always evict it, whatever the budget.
+			WithUnhealthyPodEvictionPolicy(policyv1.AlwaysAllow).
 			WithSelector(metav1ac.LabelSelector().WithMatchLabels(lookupSelector(l))))
 	return r.apply(ctx, l, pdb, &policyv1.PodDisruptionBudget{})
 }
