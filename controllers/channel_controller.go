@@ -12,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -48,9 +47,11 @@ func (r *ChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}()
 	c.Status.ObservedGeneration = c.Generation
 	if !c.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, &c)
+		return ctrl.Result{}, finalize(ctx, r.Client, &c, c.Spec.DeletionPolicy, func(ctx context.Context) error {
+			return r.deleteFromNSQ(ctx, &c)
+		})
 	}
-	if err := r.reconcileFinalizer(ctx, &c); err != nil {
+	if err := addFinalizer(ctx, r.Client, &c); err != nil {
 		return ctrl.Result{}, err
 	}
 	topic, lookups, err := r.reconcileLookups(ctx, &c)
@@ -66,19 +67,6 @@ func (r *ChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	r.reconcileStats(&c, states)
 	return ctrl.Result{RequeueAfter: statsInterval(r.StatsInterval)}, nil
-}
-
-func (r *ChannelReconciler) reconcileFinalizer(ctx context.Context, c *v1alpha1.Channel) error {
-	if controllerutil.ContainsFinalizer(c, Finalizer) {
-		return nil
-	}
-	status := c.Status.DeepCopy()
-	controllerutil.AddFinalizer(c, Finalizer)
-	if err := r.Update(ctx, c); err != nil {
-		return fmt.Errorf("adding finalizer: %w", err)
-	}
-	c.Status = *status
-	return nil
 }
 
 // resolve returns the Channel's Topic and its Lookup's addresses; nil
@@ -221,22 +209,6 @@ func (r *ChannelReconciler) reconcileStats(c *v1alpha1.Channel, states []nodeSta
 	setReady(&c.Status.Conditions, c.Generation, ok, reason, msg)
 }
 
-func (r *ChannelReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.Channel) error {
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
-		return nil
-	}
-	if c.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
-		if err := r.deleteFromNSQ(ctx, c); err != nil {
-			return err
-		}
-	}
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	if err := r.Update(ctx, c); err != nil {
-		return fmt.Errorf("removing finalizer: %w", client.IgnoreNotFound(err))
-	}
-	return nil
-}
-
 // deleteFromNSQ deletes the channel from every daemon and lookup. A missing
 // Topic or Lookup, or a Lookup with no replica to ask, means there is
 // nothing left to reach: deletion proceeds.
@@ -247,7 +219,7 @@ func (r *ChannelReconciler) deleteFromNSQ(ctx context.Context, c *v1alpha1.Chann
 	}
 	name := t.NSQName() + "/" + c.NSQName()
 	if len(lookups) == 0 {
-		r.event(c, corev1.EventTypeWarning, EventNotDeleted, "Delete", "channel %s left on the daemons: %s",
+		record(r.Recorder, c, nil, corev1.EventTypeWarning, EventNotDeleted, "Delete", "channel %s left on the daemons: %s",
 			name, noReplicaMessage(lookupName(t)))
 		return nil
 	}
@@ -258,14 +230,8 @@ func (r *ChannelReconciler) deleteFromNSQ(ctx context.Context, c *v1alpha1.Chann
 		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), "deleting: "+err.Error())
 		return fmt.Errorf("deleting channel %s: %w", name, err)
 	}
-	r.event(c, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s from %s", name, countNodes(n))
+	record(r.Recorder, c, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted channel %s from %s", name, countNodes(n))
 	return nil
-}
-
-func (r *ChannelReconciler) event(obj client.Object, typ, reason, action, note string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, typ, reason, action, note, args...)
-	}
 }
 
 // SetupWithManager registers the reconciler with mgr.

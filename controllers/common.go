@@ -14,9 +14,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
@@ -61,6 +64,56 @@ const (
 // would otherwise re-run it at once, polling the daemons in a loop for as
 // long as a depth moves. Status is refreshed every stats interval instead.
 var ownSpecChanges = builder.WithPredicates(predicate.GenerationChangedPredicate{})
+
+// addFinalizer puts Finalizer on obj, so that deletionPolicy Delete can act
+// before obj goes.
+func addFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	if err := patchFinalizers(ctx, c, obj, controllerutil.AddFinalizer); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	return nil
+}
+
+// finalize lets obj go: it runs cleanup first when policy is Delete, and
+// keeps the finalizer when cleanup fails, so that it is tried again.
+func finalize(ctx context.Context, c client.Client, obj client.Object, policy v1alpha1.DeletionPolicy, cleanup func(context.Context) error) error {
+	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return nil
+	}
+	if policy == v1alpha1.DeletionPolicyDelete {
+		if err := cleanup(ctx); err != nil {
+			return err
+		}
+	}
+	if err := patchFinalizers(ctx, c, obj, controllerutil.RemoveFinalizer); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing finalizer: %w", err)
+	}
+	return nil
+}
+
+// patchFinalizers changes obj's finalizers with a patch of them alone,
+// checked against obj's resourceVersion; obj's status, being reconciled,
+// stays as it is in memory (an Update would overwrite it with the stored one).
+func patchFinalizers(ctx context.Context, c client.Client, obj client.Object, change func(client.Object, string) bool) error {
+	changed := obj.DeepCopyObject().(client.Object)
+	if !change(changed, Finalizer) {
+		return nil
+	}
+	if err := c.Patch(ctx, changed, client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	obj.SetFinalizers(changed.GetFinalizers())
+	obj.SetResourceVersion(changed.GetResourceVersion())
+	return nil
+}
+
+// record emits an event about regarding when there is a recorder (tests of
+// single steps run without one).
+func record(rec events.EventRecorder, regarding, related runtime.Object, typ, reason, action, note string, args ...any) {
+	if rec != nil {
+		rec.Eventf(regarding, related, typ, reason, action, note, args...)
+	}
+}
 
 func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string) {
 	st := metav1.ConditionFalse

@@ -88,9 +88,9 @@ func (r *LookupReconciler) apply(ctx context.Context, l *v1alpha1.Lookup, ac nam
 	current.SetNamespace(l.Namespace)
 	switch {
 	case !existed:
-		r.event(l, current, corev1.EventTypeNormal, EventCreated, "Create", "created %s %s", kind, name)
+		record(r.Recorder, l, current, corev1.EventTypeNormal, EventCreated, "Create", "created %s %s", kind, name)
 	case !equality.Semantic.DeepEqual(before, after):
-		r.event(l, current, corev1.EventTypeNormal, EventUpdated, "Update", "updated %s %s to the declared spec", kind, name)
+		record(r.Recorder, l, current, corev1.EventTypeNormal, EventUpdated, "Update", "updated %s %s to the declared spec", kind, name)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func (r *LookupReconciler) deleteManaged(ctx context.Context, l *v1alpha1.Lookup
 		if err := r.Delete(ctx, o.obj); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting %s %s: %w", kind, o.name, err)
 		}
-		r.event(l, o.obj, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted %s %s: the Lookup is external now", kind, o.name)
+		record(r.Recorder, l, o.obj, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted %s %s: the Lookup is external now", kind, o.name)
 	}
 	return nil
 }
@@ -170,10 +170,4 @@ func (r *LookupReconciler) reader() client.Reader {
 		return r.APIReader
 	}
 	return r.Client
-}
-
-func (r *LookupReconciler) event(l *v1alpha1.Lookup, related runtime.Object, typ, reason, action, note string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(l, related, typ, reason, action, note, args...)
-	}
 }

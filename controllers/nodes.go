@@ -88,16 +88,13 @@ func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], nod
 
 // emit records the gathered events about obj, which the notes call what.
 func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string) {
-	if rec == nil {
-		return
-	}
 	for _, a := range []struct{ reason, action, verb string }{
 		{EventCreated, "Create", "created"},
 		{EventPaused, "Pause", "paused"},
 		{EventUnpaused, "Unpause", "unpaused"},
 	} {
 		if nodes := e[a.reason]; len(nodes) > 0 {
-			rec.Eventf(obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
+			record(rec, obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
 				a.verb, what, countNodes(len(nodes)), strings.Join(nodes, ", "))
 		}
 	}

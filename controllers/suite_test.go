@@ -38,33 +38,12 @@ var (
 	nsCounter  atomic.Int32
 )
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	root, err := repoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	const root = ".." // go test runs in the package's directory
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: filepath.Join(root, "bin", "k8s"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},

@@ -11,7 +11,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -51,9 +50,11 @@ func (r *TopicReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ct
 	}()
 	t.Status.ObservedGeneration = t.Generation
 	if !t.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, &t)
+		return ctrl.Result{}, finalize(ctx, r.Client, &t, t.Spec.DeletionPolicy, func(ctx context.Context) error {
+			return r.deleteFromNSQ(ctx, &t)
+		})
 	}
-	if err := r.reconcileFinalizer(ctx, &t); err != nil {
+	if err := addFinalizer(ctx, r.Client, &t); err != nil {
 		return ctrl.Result{}, err
 	}
 	lookups, err := r.reconcileLookups(ctx, &t)
@@ -76,19 +77,6 @@ func statsInterval(d time.Duration) time.Duration {
 		return d
 	}
 	return DefaultStatsInterval
-}
-
-func (r *TopicReconciler) reconcileFinalizer(ctx context.Context, t *v1alpha1.Topic) error {
-	if controllerutil.ContainsFinalizer(t, Finalizer) {
-		return nil
-	}
-	status := t.Status.DeepCopy()
-	controllerutil.AddFinalizer(t, Finalizer)
-	if err := r.Update(ctx, t); err != nil {
-		return fmt.Errorf("adding finalizer: %w", err)
-	}
-	t.Status = *status // Update overwrote it with the stored one
-	return nil
 }
 
 // reconcileLookups registers the topic in every lookup address; it returns
@@ -197,22 +185,6 @@ func (r *TopicReconciler) reconcileStats(t *v1alpha1.Topic, states []nodeState) 
 	setReady(&t.Status.Conditions, t.Generation, ok, reason, msg)
 }
 
-func (r *TopicReconciler) reconcileDelete(ctx context.Context, t *v1alpha1.Topic) error {
-	if !controllerutil.ContainsFinalizer(t, Finalizer) {
-		return nil
-	}
-	if t.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
-		if err := r.deleteFromNSQ(ctx, t); err != nil {
-			return err
-		}
-	}
-	controllerutil.RemoveFinalizer(t, Finalizer)
-	if err := r.Update(ctx, t); err != nil {
-		return fmt.Errorf("removing finalizer: %w", client.IgnoreNotFound(err))
-	}
-	return nil
-}
-
 // deleteFromNSQ deletes the topic from every daemon and lookup. A missing
 // Lookup, or one with no replica to ask, means there is nothing left to
 // reach: deletion proceeds.
@@ -222,7 +194,7 @@ func (r *TopicReconciler) deleteFromNSQ(ctx context.Context, t *v1alpha1.Topic) 
 		return err
 	}
 	if len(lookups) == 0 {
-		r.event(t, corev1.EventTypeWarning, EventNotDeleted, "Delete", "topic %s left on the daemons: %s",
+		record(r.Recorder, t, nil, corev1.EventTypeWarning, EventNotDeleted, "Delete", "topic %s left on the daemons: %s",
 			t.NSQName(), noReplicaMessage(lookupName(t)))
 		return nil
 	}
@@ -233,14 +205,8 @@ func (r *TopicReconciler) deleteFromNSQ(ctx context.Context, t *v1alpha1.Topic) 
 		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), "deleting: "+err.Error())
 		return fmt.Errorf("deleting topic %s: %w", t.NSQName(), err)
 	}
-	r.event(t, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %s", t.NSQName(), countNodes(n))
+	record(r.Recorder, t, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s from %s", t.NSQName(), countNodes(n))
 	return nil
-}
-
-func (r *TopicReconciler) event(obj client.Object, typ, reason, action, note string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, typ, reason, action, note, args...)
-	}
 }
 
 // SetupWithManager registers the reconciler with mgr.
