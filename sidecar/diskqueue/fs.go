@@ -9,6 +9,7 @@ import (
 // wrap it to watch writes and fsyncs.
 type file interface {
 	io.Writer
+	io.WriterAt
 	io.ReaderAt
 	Sync() error
 	Close() error

@@ -31,31 +31,60 @@ type meta struct {
 	depth       int64
 }
 
+// The metadata file holds two fixed-size slots, written in place by turns,
+// each with a generation number and a CRC; the newest intact slot wins.
+// Writing in place needs no new disk blocks, so the read position can still
+// be saved when the disk is full (a temp file and a rename could not), and
+// a torn write spoils only the slot being written, never the other.
 const (
-	metaMagic   = 0x5351444d // "SQDM"
-	metaVersion = 1
-	metaSize    = 4 + 4 + 5*8 + 4
+	metaMagic    = 0x5351444d // "SQDM"
+	metaVersion  = 2
+	metaSlotSize = 64
+	metaFileSize = 2 * metaSlotSize
+
+	// The version 1 file: one record, replaced by rename. Still read.
+	metaV1Size = 4 + 4 + 5*8 + 4
 )
 
-func (m meta) marshal() []byte {
-	b := make([]byte, 0, metaSize)
+// marshalSlot encodes m as generation gen: magic, version, gen, the five
+// positions and counts, and a CRC of all that, padded to the slot size.
+func (m meta) marshalSlot(gen uint64) []byte {
+	b := make([]byte, 0, metaSlotSize)
 	b = binary.BigEndian.AppendUint32(b, metaMagic)
 	b = binary.BigEndian.AppendUint32(b, metaVersion)
+	b = binary.BigEndian.AppendUint64(b, gen)
 	for _, v := range []int64{m.read.seg, m.read.off, m.write.seg, m.write.off, m.depth} {
 		b = binary.BigEndian.AppendUint64(b, uint64(v))
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return b[:metaSlotSize]
 }
 
 var errBadMeta = errors.New("metadata damaged")
 
-func unmarshalMeta(b []byte) (meta, error) {
-	if len(b) != metaSize || binary.BigEndian.Uint32(b) != metaMagic ||
+func unmarshalSlot(b []byte) (meta, uint64, error) {
+	const crcAt = 4 + 4 + 8 + 5*8
+	if len(b) < crcAt+4 || binary.BigEndian.Uint32(b) != metaMagic ||
 		binary.BigEndian.Uint32(b[4:]) != metaVersion ||
-		crc32.Checksum(b[:metaSize-4], castagnoli) != binary.BigEndian.Uint32(b[metaSize-4:]) {
+		crc32.Checksum(b[:crcAt], castagnoli) != binary.BigEndian.Uint32(b[crcAt:]) {
+		return meta{}, 0, errBadMeta
+	}
+	gen := binary.BigEndian.Uint64(b[8:])
+	m, err := metaFromInts(b[16:])
+	return m, gen, err
+}
+
+func unmarshalV1(b []byte) (meta, error) {
+	if len(b) != metaV1Size || binary.BigEndian.Uint32(b) != metaMagic ||
+		binary.BigEndian.Uint32(b[4:]) != 1 ||
+		crc32.Checksum(b[:metaV1Size-4], castagnoli) != binary.BigEndian.Uint32(b[metaV1Size-4:]) {
 		return meta{}, errBadMeta
 	}
-	v := func(i int) int64 { return int64(binary.BigEndian.Uint64(b[8+8*i:])) }
+	return metaFromInts(b[8:])
+}
+
+func metaFromInts(b []byte) (meta, error) {
+	v := func(i int) int64 { return int64(binary.BigEndian.Uint64(b[8*i:])) }
 	m := meta{read: position{v(0), v(1)}, write: position{v(2), v(3)}, depth: v(4)}
 	if m.read.seg < 0 || m.read.off < 0 || m.write.off < 0 || m.depth < 0 || m.write.before(m.read) {
 		return meta{}, errBadMeta
@@ -98,15 +127,56 @@ func (fl files) segments() ([]int64, error) {
 	return nums, nil
 }
 
-// writeMeta replaces the metadata file atomically: temp file, fsync,
-// rename, fsync of the directory.
-func (fl files) writeMeta(fs fileSystem, m meta) error {
-	tmp := fl.meta() + ".tmp"
+// metaStore reads and writes the metadata file. gen is the generation of
+// the newest slot on disk; the next write goes to the other slot.
+type metaStore struct {
+	files
+	gen     uint64
+	slotted bool // the file exists with its two slots: it can be written in place
+}
+
+// write persists m: in place, into the older slot, then fsync. The first
+// write (or one over a version 1 file) creates the file whole: temp file,
+// fsync, rename, fsync of the directory.
+func (ms *metaStore) write(fs fileSystem, m meta) error {
+	gen := ms.gen + 1
+	var err error
+	if ms.slotted {
+		err = ms.writeSlot(fs, m, gen)
+	} else {
+		err = ms.create(fs, m, gen)
+	}
+	if err != nil {
+		return fmt.Errorf("diskqueue: persist metadata %s: %w", ms.meta(), err)
+	}
+	ms.gen, ms.slotted = gen, true
+	return nil
+}
+
+func (ms *metaStore) writeSlot(fs fileSystem, m meta, gen uint64) error {
+	f, err := fs.OpenFile(ms.meta(), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(m.marshalSlot(gen), int64(gen%2)*metaSlotSize)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (ms *metaStore) create(fs fileSystem, m meta, gen uint64) error {
+	b := make([]byte, metaFileSize)
+	copy(b[(gen%2)*metaSlotSize:], m.marshalSlot(gen))
+	tmp := ms.meta() + ".tmp"
 	f, err := fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(m.marshal())
+	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -114,21 +184,36 @@ func (fl files) writeMeta(fs fileSystem, m meta) error {
 		err = cerr
 	}
 	if err == nil {
-		err = fs.Rename(tmp, fl.meta())
+		err = fs.Rename(tmp, ms.meta())
 	}
 	if err == nil {
-		err = fs.SyncDir(fl.dir)
+		err = fs.SyncDir(ms.dir)
 	}
-	if err != nil {
-		return fmt.Errorf("diskqueue: persist metadata %s: %w", fl.meta(), err)
-	}
-	return nil
+	return err
 }
 
-func (fl files) readMeta() (meta, error) {
-	b, err := os.ReadFile(fl.meta())
+// read returns the newest intact metadata and remembers its generation.
+func (ms *metaStore) read() (meta, error) {
+	b, err := os.ReadFile(ms.meta())
 	if err != nil {
 		return meta{}, err
 	}
-	return unmarshalMeta(b)
+	if len(b) == metaV1Size {
+		return unmarshalV1(b)
+	}
+	if len(b) != metaFileSize {
+		return meta{}, errBadMeta
+	}
+	ms.slotted = true
+	best, found := meta{}, false
+	for slot := range 2 {
+		m, gen, err := unmarshalSlot(b[slot*metaSlotSize : (slot+1)*metaSlotSize])
+		if err == nil && (!found || gen > ms.gen) {
+			best, ms.gen, found = m, gen, true
+		}
+	}
+	if !found {
+		return meta{}, errBadMeta
+	}
+	return best, nil
 }

@@ -18,6 +18,7 @@ type Queue struct {
 	opts  Options
 	fs    fileSystem
 	files files
+	meta  metaStore
 
 	syncMu    sync.Mutex
 	syncedSeq uint64 // every write up to this sequence number is fsynced
@@ -38,6 +39,7 @@ type Queue struct {
 
 	depth        atomic.Int64
 	unsynced     atomic.Int64 // writes and reads since the last sync
+	ops          atomic.Int64 // writes and reads ever: closeIdle looks for a pause
 	damagedRuns  atomic.Int64
 	damagedBytes atomic.Int64
 
@@ -72,6 +74,7 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 		opts:      opts,
 		fs:        opts.fs,
 		files:     files{dir: dir, name: name},
+		meta:      metaStore{files: files{dir: dir, name: name}},
 		dataReady: make(chan struct{}, 1),
 		syncNow:   make(chan struct{}, 1),
 		exit:      make(chan struct{}),
@@ -125,6 +128,7 @@ func (q *Queue) putRecords(payloads [][]byte, wait bool) error {
 	if n == 0 {
 		return err
 	}
+	q.ops.Add(1)
 	syncDue := q.unsynced.Add(int64(n)) >= q.opts.SyncEvery
 	signal(q.dataReady)
 	if err != nil {
@@ -192,6 +196,10 @@ func (q *Queue) flushLocked(n int) (int, error) {
 	if len(q.scratch) == 0 {
 		return 0, nil
 	}
+	if err := q.openWriteFile(); err != nil {
+		q.scratch = q.scratch[:0]
+		return 0, err
+	}
 	if _, err := q.wfile.Write(q.scratch); err != nil {
 		// A short write leaves a partial record: cut it off so the next
 		// record starts where readers expect it.
@@ -207,20 +215,36 @@ func (q *Queue) flushLocked(n int) (int, error) {
 	return n, nil
 }
 
+// openWriteFile opens the current segment for appending if it is not open:
+// an idle queue holds no descriptor (see closeIdle).
+func (q *Queue) openWriteFile() error {
+	if q.wfile != nil {
+		return nil
+	}
+	f, err := q.fs.OpenFile(q.files.segment(q.write.seg), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("diskqueue: open segment for writing: %w", err)
+	}
+	q.wfile = f
+	return nil
+}
+
 // rollLocked fsyncs and closes the current segment and starts the next.
 // The fsync here is what lets a group commit that raced with the roll trust
-// the closed segment.
+// the closed segment. A segment not open was fsynced when it was closed.
 func (q *Queue) rollLocked() error {
 	next, err := q.createSegment(q.write.seg + 1)
 	if err != nil {
 		return err
 	}
-	if err := q.wfile.Sync(); err != nil {
-		q.failed = fmt.Errorf("diskqueue: fsync %s: %w", q.files.segment(q.write.seg), err)
-		next.Close()
-		return q.failed
+	if q.wfile != nil {
+		if err := q.wfile.Sync(); err != nil {
+			q.failed = fmt.Errorf("diskqueue: fsync %s: %w", q.files.segment(q.write.seg), err)
+			next.Close()
+			return q.failed
+		}
+		q.wfile.Close()
 	}
-	q.wfile.Close()
 	q.wfile = next
 	q.write = position{seg: q.write.seg + 1}
 	return nil
@@ -267,8 +291,10 @@ func (q *Queue) Close() error {
 		q.mu.Lock()
 		q.closed = true
 		q.r.close()
-		if err := q.wfile.Close(); q.closeErr == nil {
-			q.closeErr = err
+		if q.wfile != nil {
+			if err := q.wfile.Close(); q.closeErr == nil {
+				q.closeErr = err
+			}
 		}
 		q.mu.Unlock()
 		q.rmu.Unlock()
@@ -313,7 +339,9 @@ func (q *Queue) Empty() error {
 	if err != nil {
 		return err
 	}
-	q.wfile.Close()
+	if q.wfile != nil {
+		q.wfile.Close()
+	}
 	q.r.close()
 	q.wfile = next
 	q.write = position{seg: q.write.seg + 1}
@@ -322,7 +350,7 @@ func (q *Queue) Empty() error {
 	q.diskBytes = 0
 	q.syncedSeq = q.writeSeq
 	m := meta{read: q.r.pos, write: q.write}
-	if err := q.files.writeMeta(q.fs, m); err != nil {
+	if err := q.meta.write(q.fs, m); err != nil {
 		return err
 	}
 	q.persisted = m

@@ -60,6 +60,7 @@ func (q *Queue) ReadNext() ([]byte, Position, error) {
 		if err == nil {
 			q.r.pos.off = q.r.sc.off
 			q.depth.Add(-1)
+			q.ops.Add(1)
 			if q.opts.ManualCommit {
 				q.r.readEnds = append(q.r.readEnds, q.r.pos)
 			}

@@ -22,7 +22,7 @@ func (q *Queue) recover() error {
 	if err != nil {
 		return err
 	}
-	m, metaErr := q.files.readMeta()
+	m, metaErr := q.meta.read()
 	haveMeta := metaErr == nil
 	if metaErr != nil && !errors.Is(metaErr, fs.ErrNotExist) {
 		q.opts.logf("diskqueue: %s: %v: recounting from the segments", q.files.meta(), metaErr)
@@ -79,7 +79,7 @@ func (q *Queue) recover() error {
 }
 
 // scanTail counts the records from "from" to the end of the last segment,
-// cuts off a damaged tail there, and opens the last segment for writing.
+// cuts off a damaged tail there, and makes the last segment the one written.
 func (q *Queue) scanTail(live []int64, from position, depth *int64) error {
 	for _, n := range live {
 		path := q.files.segment(n)
@@ -103,16 +103,9 @@ func (q *Queue) scanTail(live []int64, from position, depth *int64) error {
 				return err
 			}
 		}
-		q.diskBytes += size
-		if n != live[len(live)-1] {
-			f.Close()
-			continue
-		}
 		f.Close()
-		if q.wfile, err = q.fs.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
-			return err
-		}
-		q.write = position{seg: n, off: size}
+		q.diskBytes += size
+		q.write = position{seg: n, off: size} // the last one is written next, opened when needed
 	}
 	return nil
 }
@@ -159,7 +152,7 @@ func (q *Queue) startEmpty(seg int64) error {
 	if err != nil {
 		return err
 	}
-	q.wfile = f
+	f.Close() // opened again when first written
 	q.write = position{seg: seg}
 	q.r.pos, q.r.committed = q.write, q.write
 	return q.sync()

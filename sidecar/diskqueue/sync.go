@@ -13,17 +13,47 @@ func (q *Queue) syncLoop() {
 	defer close(q.done)
 	ticker := time.NewTicker(q.opts.SyncTimeout)
 	defer ticker.Stop()
+	lastOps := q.ops.Load()
 	for {
 		select {
 		case <-q.exit:
 			return
 		case <-ticker.C:
+			idle := q.ops.Load() == lastOps
+			lastOps = q.ops.Load()
+			if err := q.sync(); err != nil {
+				q.opts.logf("diskqueue: %s: sync failed: %v", q.files.name, err)
+			} else if idle {
+				q.closeIdle()
+			}
+			continue
 		case <-q.syncNow:
 		}
 		if err := q.sync(); err != nil {
 			q.opts.logf("diskqueue: %s: sync failed: %v", q.files.name, err)
 		}
 	}
+}
+
+// closeIdle closes the segment files of a queue that saw no write or read
+// for a whole SyncTimeout and has everything synced: a daemon with
+// thousands of idle topics then holds no descriptor for them. The next
+// Put or Read opens what it needs again.
+func (q *Queue) closeIdle() {
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	q.rmu.Lock()
+	defer q.rmu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || q.writeSeq != q.syncedSeq {
+		return
+	}
+	if q.wfile != nil {
+		q.wfile.Close()
+		q.wfile = nil
+	}
+	q.r.close()
 }
 
 // sync fsyncs what has been written, persists the read and write positions,
@@ -55,7 +85,7 @@ func (q *Queue) sync() error {
 	if m == q.persisted {
 		return nil
 	}
-	if err := q.files.writeMeta(q.fs, m); err != nil {
+	if err := q.meta.write(q.fs, m); err != nil {
 		return err
 	}
 	q.persisted = m
@@ -92,6 +122,9 @@ func (q *Queue) syncUpTo(seq uint64) error {
 // that closed it. A failed fsync is final: after one, the kernel may have
 // dropped dirty pages, and a later fsync could succeed without them.
 func (q *Queue) fsync(f file) error {
+	if f == nil {
+		return nil // closed by closeIdle, which only closes a synced file
+	}
 	err := f.Sync()
 	if err == nil || errors.Is(err, os.ErrClosed) {
 		return nil
