@@ -89,19 +89,25 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 
 // Put appends a record. With the durable policy (SyncEvery 1) it returns
 // only once the record is fsynced.
-func (q *Queue) Put(payload []byte) error { return q.putRecords([][]byte{payload}, true) }
+func (q *Queue) Put(payload []byte) error {
+	_, err := q.putBatch([][]byte{payload}, true)
+	return err
+}
 
 // PutBatch is Put for several records, written with as few write calls as
-// segment boundaries allow. On an error, the records before the failing
-// one may be stored.
-func (q *Queue) PutBatch(payloads [][]byte) error { return q.putRecords(payloads, true) }
+// segment boundaries allow. It returns how many records, from the first,
+// are stored: all of them unless there is an error.
+func (q *Queue) PutBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, true) }
 
 // Append is Put without waiting for the fsync, even under the durable
 // policy: for a caller that stores a batch and then calls Sync once.
-func (q *Queue) Append(payload []byte) error { return q.putRecords([][]byte{payload}, false) }
+func (q *Queue) Append(payload []byte) error {
+	_, err := q.putBatch([][]byte{payload}, false)
+	return err
+}
 
 // AppendBatch is PutBatch without waiting for the fsync.
-func (q *Queue) AppendBatch(payloads [][]byte) error { return q.putRecords(payloads, false) }
+func (q *Queue) AppendBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, false) }
 
 // Sync returns once everything written so far is fsynced.
 func (q *Queue) Sync() error {
@@ -111,10 +117,13 @@ func (q *Queue) Sync() error {
 	return q.syncUpTo(seq)
 }
 
-func (q *Queue) putRecords(payloads [][]byte, wait bool) error {
+// putBatch stores payloads and returns how many of them, from the first,
+// are stored. Under the durable policy with wait, they count as stored only
+// once fsynced.
+func (q *Queue) putBatch(payloads [][]byte, wait bool) (int, error) {
 	for _, p := range payloads {
 		if len(p) > q.opts.MaxRecordSize {
-			return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(p), q.opts.MaxRecordSize)
+			return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(p), q.opts.MaxRecordSize)
 		}
 	}
 	q.mu.Lock()
@@ -126,21 +135,24 @@ func (q *Queue) putRecords(payloads [][]byte, wait bool) error {
 	q.depth.Add(int64(n))
 	q.mu.Unlock()
 	if n == 0 {
-		return err
+		return 0, err
 	}
 	q.ops.Add(1)
 	syncDue := q.unsynced.Add(int64(n)) >= q.opts.SyncEvery
 	signal(q.dataReady)
 	if err != nil {
-		return err
+		return n, err
 	}
 	if q.opts.durable() && wait {
-		return q.syncUpTo(seq)
+		if err := q.syncUpTo(seq); err != nil {
+			return 0, err
+		}
+		return n, nil
 	}
 	if syncDue && !q.opts.durable() {
 		signal(q.syncNow)
 	}
-	return nil
+	return n, nil
 }
 
 // appendLocked frames records into the scratch buffer and writes them,

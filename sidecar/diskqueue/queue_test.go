@@ -308,10 +308,10 @@ func TestPutBatchAcrossSegments(t *testing.T) {
 	for i := range 300 {
 		batch = append(batch, record(i))
 	}
-	if err := q.PutBatch(batch[:150]); err != nil {
+	if _, err := q.PutBatch(batch[:150]); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.AppendBatch(batch[150:]); err != nil {
+	if _, err := q.AppendBatch(batch[150:]); err != nil {
 		t.Fatal(err)
 	}
 	if segs, _ := q.files.segments(); len(segs) < 5 {
@@ -331,8 +331,8 @@ func TestPutBatchOverBudgetStoresWhatFits(t *testing.T) {
 	for i := range 15 {
 		batch = append(batch, record(i))
 	}
-	if err := q.PutBatch(batch); !errors.Is(err, ErrDiskFull) {
-		t.Fatalf("PutBatch over budget: %v", err)
+	if n, err := q.PutBatch(batch); !errors.Is(err, ErrDiskFull) || n != 10 {
+		t.Fatalf("PutBatch over budget: %d stored, %v; want 10 and ErrDiskFull", n, err)
 	}
 	expectRecords(t, readAll(t, q), 0, 10)
 }

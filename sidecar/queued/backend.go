@@ -13,8 +13,8 @@ import (
 // their overflow is dropped).
 type backendQueue interface {
 	Put([]byte) error
-	PutBatch([][]byte) error
-	AppendBatch([][]byte) error
+	PutBatch([][]byte) (int, error)
+	AppendBatch([][]byte) (int, error)
 	Sync() error
 	ReadNext() ([]byte, diskqueue.Position, error)
 	Commit(diskqueue.Position)
@@ -33,10 +33,10 @@ var (
 
 type discardQueue struct{}
 
-func (discardQueue) Put([]byte) error           { return nil }
-func (discardQueue) PutBatch([][]byte) error    { return nil }
-func (discardQueue) AppendBatch([][]byte) error { return nil }
-func (discardQueue) Sync() error                { return nil }
+func (discardQueue) Put([]byte) error                    { return nil }
+func (discardQueue) PutBatch(b [][]byte) (int, error)    { return len(b), nil }
+func (discardQueue) AppendBatch(b [][]byte) (int, error) { return len(b), nil }
+func (discardQueue) Sync() error                         { return nil }
 func (discardQueue) ReadNext() ([]byte, diskqueue.Position, error) {
 	return nil, diskqueue.Position{}, diskqueue.ErrEmpty
 }
@@ -138,8 +138,9 @@ func (r *backendReader) stop() *diskMessage {
 	return r.held
 }
 
-// putBatch encodes messages into one buffer and stores them with one call.
-func putBatch(store func([][]byte) error, msgs []*Message, dueAt func(*Message) int64) error {
+// putBatch encodes messages into one buffer and stores them with one call;
+// it returns how many, from the first, are stored.
+func putBatch(store func([][]byte) (int, error), msgs []*Message, dueAt func(*Message) int64) (int, error) {
 	size := 0
 	for _, m := range msgs {
 		size += 1 + 8 + messageHeaderSize + len(m.Body)

@@ -16,6 +16,7 @@ type Channel struct {
 	requeueCount atomic.Uint64
 	messageCount atomic.Uint64
 	timeoutCount atomic.Uint64
+	emptied      atomic.Uint64 // times emptied: a retrying pump gives up on an emptied channel
 
 	topicName string
 	name      string
@@ -99,7 +100,7 @@ func (c *Channel) put(m *Message) error {
 		return nil
 	}
 	if err := writeToBackend(c.backend, m, 0); err != nil {
-		c.d.logf("ERROR", "%s: writing to disk: %v", c, err)
+		c.d.logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
 		return err
 	}
 	c.resolve(m)
@@ -109,12 +110,14 @@ func (c *Channel) put(m *Message) error {
 // putBatchFromTopic queues a batch from the topic's pump: deferred ones
 // wait in the deferred queue (or, with --mem-queue-size=0, on disk with
 // their due time, so that a crash keeps them), the rest go to memory while
-// there is room and to disk in one write. The pump syncs and commits.
-func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
+// there is room and to disk in one write. The pump syncs and commits. On a
+// disk error it returns the messages not stored, the channel's own copies,
+// for the pump to try again.
+func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) ([]*Message, error) {
 	c.exitMu.RLock()
 	defer c.exitMu.RUnlock()
 	if c.exiting {
-		return errExiting
+		return nil, errExiting
 	}
 	useMemory := memoryAllowed(c.memoryMsgs, c.ephemeral)
 	now := time.Now().UnixNano()
@@ -123,7 +126,6 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 		if copyMsgs { // each channel owns its copy's bookkeeping; the body is shared
 			m = &Message{ID: m.ID, Body: m.Body, Timestamp: m.Timestamp, deferUntil: m.deferUntil}
 		}
-		c.messageCount.Add(1)
 		switch {
 		case m.deferUntil > now && useMemory:
 			c.startDeferred(m, m.deferUntil)
@@ -134,15 +136,20 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) error {
 			toDisk = append(toDisk, m)
 		}
 	}
-	if len(toDisk) == 0 {
-		return nil
+	n, err := 0, error(nil)
+	if len(toDisk) > 0 {
+		n, err = putBatch(c.backend.AppendBatch, toDisk, func(m *Message) int64 {
+			if m.deferUntil > now {
+				return m.deferUntil
+			}
+			return 0
+		})
 	}
-	return putBatch(c.backend.AppendBatch, toDisk, func(m *Message) int64 {
-		if m.deferUntil > now {
-			return m.deferUntil
-		}
-		return 0
-	})
+	c.messageCount.Add(uint64(len(msgs) - len(toDisk) + n))
+	if err != nil {
+		return toDisk[n:], err
+	}
+	return nil, nil
 }
 
 // resolve tells the disk queue m is done with, once everything read

@@ -9,6 +9,7 @@ func (c *Channel) Empty() error {
 	if c.exiting {
 		return errExiting
 	}
+	c.emptied.Add(1)
 	c.initQueues()
 	c.ledger.reset()
 	c.clientsMu.RLock()
@@ -42,6 +43,7 @@ func (c *Channel) exit(deleted bool) error {
 	}
 	c.exiting = true
 	c.exitMu.Unlock()
+	c.d.healthState.report(c.String(), nil)
 
 	c.clientsMu.RLock()
 	for _, cl := range c.clients {

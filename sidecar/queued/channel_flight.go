@@ -81,13 +81,25 @@ func (c *Channel) TouchMessage(clientID int64, id MessageID, timeout time.Durati
 	return nil
 }
 
+// requeueRetry is how long a message that could not be queued again (the
+// disk is full) waits in the deferred queue before the next try.
+const requeueRetry = time.Second
+
+// requeue makes m deliverable again. If it cannot be stored, it is kept,
+// deferred for a moment and tried again: it is never dropped, and depth and
+// the drain summary count it meanwhile.
 func (c *Channel) requeue(m *Message) error {
 	c.exitMu.RLock()
 	defer c.exitMu.RUnlock()
 	if c.exiting {
 		return errExiting
 	}
-	return c.put(m)
+	err := c.put(m)
+	c.d.healthState.report(c.String(), err)
+	if err != nil {
+		c.startDeferred(m, time.Now().Add(requeueRetry).UnixNano())
+	}
+	return nil
 }
 
 func (c *Channel) startDeferred(m *Message, dueAt int64) {

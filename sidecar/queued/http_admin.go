@@ -12,7 +12,7 @@ import (
 )
 
 // health is what /ping and /stats report: "OK", or "NOK - <reason>".
-func (d *Daemon) health() (string, bool) { return "OK", true }
+func (d *Daemon) health() (string, bool) { return d.healthState.status() }
 
 func (d *Daemon) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
 	h, ok := d.health()

@@ -89,14 +89,21 @@ func (d *Daemon) snapshotMetadata() metadata {
 	return m
 }
 
-// persistMetadata replaces the metadata file atomically.
+// persistMetadata replaces the metadata file atomically and durably; a
+// failure makes the daemon unhealthy until the next success.
 func (d *Daemon) persistMetadata() error {
 	if d.loading.Load() {
 		return nil
 	}
 	d.metaMu.Lock()
 	defer d.metaMu.Unlock()
-	b, err := json.Marshal(d.snapshotMetadata())
+	err := d.writeMetadata(d.snapshotMetadata())
+	d.healthState.report("metadata", err)
+	return err
+}
+
+func (d *Daemon) writeMetadata(m metadata) error {
+	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -113,14 +120,28 @@ func (d *Daemon) persistMetadata() error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write metadata: %w", err)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return os.Rename(tmp, path)
+	if err == nil {
+		err = syncDir(d.opts().DataPath)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving the metadata %s: %w", path, err)
+	}
+	return nil
 }
 
-func (d *Daemon) persistMetadataLogged() {
-	if err := d.persistMetadata(); err != nil {
-		d.logf("ERROR", "failed to persist metadata - %s", err)
+// syncDir makes a rename in dir survive a power loss.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
 	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -39,6 +39,7 @@ type Daemon struct {
 	tls          *tls.Config
 	clients      clientSet
 	drainMode    atomic.Bool
+	healthState  healthState
 	registrar    *registrar.Registrar
 
 	exitOnce sync.Once
@@ -185,12 +186,20 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	}
 	d.topics[name] = t
 	d.topicsMu.Unlock()
+	if err := d.persistMetadata(); err != nil {
+		// A topic that would not survive a crash is not created: what
+		// was published to it would be lost with it.
+		d.topicsMu.Lock()
+		delete(d.topics, name)
+		d.topicsMu.Unlock()
+		t.Close()
+		return nil, fmt.Errorf("topic %s not created: %w", name, err)
+	}
 	d.logf("INFO", "TOPIC(%s): created", name)
 	d.topicCreated(t)
 	if !d.loading.Load() {
 		d.precreateChannels(t)
 		t.Start()
-		d.persistMetadataLogged()
 	}
 	return t, nil
 }
@@ -207,19 +216,25 @@ func (d *Daemon) GetExistingTopic(name string) (*Topic, error) {
 }
 
 // DeleteExistingTopic deletes a topic, its channels and their messages.
+// The metadata forgets it first, so a crash never brings it back.
 func (d *Daemon) DeleteExistingTopic(name string) error {
-	d.topicsMu.RLock()
+	d.topicsMu.Lock()
 	t, ok := d.topics[name]
-	d.topicsMu.RUnlock()
+	delete(d.topics, name)
+	d.topicsMu.Unlock()
 	if !ok {
 		return errors.New("topic does not exist")
 	}
+	if err := d.persistMetadata(); err != nil {
+		d.topicsMu.Lock()
+		if _, again := d.topics[name]; !again {
+			d.topics[name] = t
+		}
+		d.topicsMu.Unlock()
+		return fmt.Errorf("topic %s not deleted: %w", name, err)
+	}
 	err := t.Delete()
-	d.topicsMu.Lock()
-	delete(d.topics, name)
-	d.topicsMu.Unlock()
 	d.topicDeleted(t)
-	d.persistMetadataLogged()
 	return err
 }
 

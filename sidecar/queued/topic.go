@@ -31,6 +31,9 @@ type Topic struct {
 	exit            chan struct{}
 	pumpDone        chan struct{}
 
+	inPump atomic.Int64 // messages the pump has taken and not yet delivered
+	unsent []*Message   // from memory, not delivered when the pump stopped
+
 	exitMu   sync.RWMutex
 	exiting  bool
 	deleteFn sync.Once
@@ -84,6 +87,15 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 		return nil, err
 	}
 	if isNew {
+		if err := t.d.persistMetadata(); err != nil {
+			// Not created: a channel that a crash would take away would
+			// miss what is published meanwhile.
+			t.channelsMu.Lock()
+			delete(t.channels, name)
+			t.channelsMu.Unlock()
+			c.Close()
+			return nil, fmt.Errorf("channel %s not created: %w", name, err)
+		}
 		signal(t.channelsChanged)
 		t.d.channelCreated(t, c)
 	}
@@ -114,7 +126,8 @@ func (t *Topic) GetExistingChannel(name string) (*Channel, error) {
 	return c, nil
 }
 
-// DeleteExistingChannel deletes a channel and its messages.
+// DeleteExistingChannel deletes a channel and its messages. The metadata
+// forgets it first, so a crash never brings it back.
 func (t *Topic) DeleteExistingChannel(name string) error {
 	t.channelsMu.Lock()
 	c, ok := t.channels[name]
@@ -125,6 +138,14 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	delete(t.channels, name)
 	left := len(t.channels)
 	t.channelsMu.Unlock()
+	if err := t.d.persistMetadata(); err != nil {
+		t.channelsMu.Lock()
+		if _, again := t.channels[name]; !again {
+			t.channels[name] = c
+		}
+		t.channelsMu.Unlock()
+		return fmt.Errorf("channel %s not deleted: %w", name, err)
+	}
 	t.d.logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
 	err := c.Delete()
 	signal(t.channelsChanged)
@@ -149,8 +170,10 @@ func (t *Topic) sortedChannels() []*Channel {
 
 // Depth is the number of messages not yet copied to channels.
 func (t *Topic) Depth() int64 {
-	return int64(len(t.memoryMsgs)) + t.backend.Depth() + t.fromDisk.holding.Load()
+	return int64(len(t.memoryMsgs)) + t.backend.Depth() + t.fromDisk.holding.Load() + t.inPump.Load()
 }
+
+func (t *Topic) String() string { return "topic " + t.name }
 
 // Pause stops copying messages to channels; publishing goes on.
 func (t *Topic) Pause() error   { return t.setPaused(true) }

@@ -2,6 +2,7 @@ package queued
 
 import (
 	"errors"
+	"time"
 
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
@@ -23,7 +24,9 @@ func (t *Topic) PutMessages(ms []*Message) error {
 		rest = rest[1:]
 	}
 	if len(rest) > 0 {
-		if err := putBatch(t.backend.PutBatch, rest, func(m *Message) int64 { return m.deferUntil }); err != nil {
+		_, err := putBatch(t.backend.PutBatch, rest, func(m *Message) int64 { return m.deferUntil })
+		t.d.healthState.report(t.String(), err)
+		if err != nil {
 			return err
 		}
 	}
@@ -67,22 +70,30 @@ func (t *Topic) messagePump() {
 			return
 		}
 		t.fillBatch(&b)
-		t.deliverBatch(chans, &b)
+		if !t.deliverBatch(chans, &b) {
+			t.unsent = b.fromMemory
+			return
+		}
 		b.reset()
 	}
 }
 
 const pumpBatchSize = 256
 
-// pumpBatch is what the pump moves at once: messages, and for those read
-// from the topic's disk queue, where the last one ended.
+// pumpBatch is what the pump moves at once: messages, those of them that
+// came from memory (only memory holds them), and for those read from the
+// topic's disk queue, where the last one ended.
 type pumpBatch struct {
-	msgs     []*Message
-	fromDisk bool
-	diskEnd  diskqueue.Position
+	msgs       []*Message
+	fromMemory []*Message
+	fromDisk   bool
+	diskEnd    diskqueue.Position
 }
 
-func (b *pumpBatch) add(m *Message) { b.msgs = append(b.msgs, m) }
+func (b *pumpBatch) add(m *Message) {
+	b.msgs = append(b.msgs, m)
+	b.fromMemory = append(b.fromMemory, m)
+}
 
 func (b *pumpBatch) addFromDisk(dm diskMessage) {
 	dm.msg.deferUntil = dm.dueAt
@@ -92,7 +103,8 @@ func (b *pumpBatch) addFromDisk(dm diskMessage) {
 
 func (b *pumpBatch) reset() {
 	clear(b.msgs)
-	b.msgs, b.fromDisk = b.msgs[:0], false
+	clear(b.fromMemory)
+	b.msgs, b.fromMemory, b.fromDisk = b.msgs[:0], b.fromMemory[:0], false
 }
 
 // fillBatch adds whatever else is ready, without waiting.
@@ -112,25 +124,73 @@ func (t *Topic) fillBatch(b *pumpBatch) {
 // deliverBatch copies a batch to every channel. Messages read from the
 // topic's disk queue are released from it only once every channel's copy is
 // written and, under --sync-every=1, fsynced (one fsync per channel per
-// batch): a crash in between delivers them again rather than never.
-func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) {
+// batch): a crash in between delivers them again rather than never. It
+// returns false if the topic began exiting before every channel had its
+// copy; the batch then stays the topic's.
+func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
+	t.inPump.Store(int64(len(b.msgs)))
+	defer t.inPump.Store(0)
 	for i, c := range chans {
-		if err := c.putBatchFromTopic(b.msgs, i > 0); err != nil && !errors.Is(err, errExiting) {
-			t.d.logf("ERROR", "TOPIC(%s): failed to put %d messages to channel(%s): %v", t.name, len(b.msgs), c.name, err)
+		if !t.putToChannel(c, b.msgs, i > 0) {
+			return false
 		}
 	}
 	if !b.fromDisk {
-		return
+		return true
 	}
 	if t.d.opts().SyncEvery == 1 {
 		for _, c := range chans {
 			if err := c.backend.Sync(); err != nil {
 				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
-				return
+				return true
 			}
 		}
 	}
 	t.backend.Commit(b.diskEnd)
+	return true
+}
+
+// Retries of a channel that cannot store, from first to longest wait.
+const (
+	channelRetryMin = 10 * time.Millisecond
+	channelRetryMax = time.Second
+)
+
+// putToChannel gives c its copy of msgs. A channel that cannot store them
+// (its budget or the disk is full) is tried again, with backoff, until it
+// can, or it is emptied or deleted: meanwhile the topic keeps the messages,
+// and publishes queue up in the topic until it refuses them. False if the
+// topic began exiting first.
+func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
+	emptied := c.emptied.Load()
+	wait := channelRetryMin
+	for tries := 0; ; tries++ {
+		rest, err := c.putBatchFromTopic(msgs, copyMsgs)
+		if errors.Is(err, errExiting) {
+			return true // deleted: its copy goes with it
+		}
+		t.d.healthState.report(c.String(), err)
+		if err == nil {
+			if tries > 0 {
+				t.d.logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
+			}
+			return true
+		}
+		if tries == 0 {
+			t.d.logf("ERROR", "TOPIC(%s): channel(%s) cannot store %d messages; the topic keeps them and retries: %v",
+				t.name, c.name, len(rest), err)
+		}
+		msgs, copyMsgs = rest, false
+		select {
+		case <-t.exit:
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, channelRetryMax)
+		if c.emptied.Load() != emptied {
+			return true
+		}
+	}
 }
 
 // Empty drops the messages waiting in the topic (not in its channels).
@@ -155,10 +215,13 @@ func (t *Topic) exitTopic(deleted bool) error {
 	}
 	t.exiting = true
 	t.exitMu.Unlock()
+	t.d.healthState.report(t.String(), nil)
 
 	close(t.exit)
 	<-t.pumpDone
-	held := t.fromDisk.stop()
+	// The message the disk reader held is still on disk, uncommitted: the
+	// next start reads it again.
+	t.fromDisk.stop()
 	var errs []error
 	for _, c := range t.sortedChannels() {
 		if deleted {
@@ -174,8 +237,8 @@ func (t *Topic) exitTopic(deleted bool) error {
 		t.channelsMu.Unlock()
 		return errors.Join(append(errs, t.backend.Delete())...)
 	}
-	if held != nil {
-		errs = append(errs, writeToBackend(t.backend, held.msg, held.dueAt))
+	for _, m := range t.unsent {
+		errs = append(errs, writeToBackend(t.backend, m, m.deferUntil))
 	}
 	for len(t.memoryMsgs) > 0 {
 		m := <-t.memoryMsgs
