@@ -41,6 +41,7 @@ func New(opts *Options) (*Lookupd, error) {
 	l := &Lookupd{opts: opts, minLevel: minLevel(opts.LogLevel), hostname: hostname,
 		db: newRegistry(), exit: make(chan struct{})}
 	l.tcp = tcpserver.New(l.serveV1)
+	l.tcp.Logf = func(format string, args ...any) { l.logf("WARN", format, args...) }
 	var err error
 	if l.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
 		return nil, fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)

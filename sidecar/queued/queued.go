@@ -68,6 +68,7 @@ func New(opts *Options) (*Daemon, error) {
 	}
 	d.options.Store(opts)
 	d.tcp = tcpserver.New(d.serveV2)
+	d.tcp.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
 		return nil, err
