@@ -35,8 +35,9 @@ func main() {
 }
 
 // handleSignals drains on SIGTERM, so a pod's backlog is consumed before it
-// goes; SIGINT, or a second SIGTERM, exits at once (keeping the backlog on
-// disk).
+// goes; SIGINT, or a second SIGTERM, exits at once, keeping the backlog on
+// disk. Either way the summary goes to the termination log, and a drain
+// that ends with a backlog exits 1.
 func handleSignals(d *queued.Daemon, opts *queued.Options) {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
@@ -47,7 +48,7 @@ func handleSignals(d *queued.Daemon, opts *queued.Options) {
 			d.StartDrain(opts.DrainTimeout)
 			continue
 		}
-		d.Exit()
+		d.Stop()
 		return
 	}
 }

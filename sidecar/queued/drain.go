@@ -54,10 +54,24 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 // finishDrain writes the summary and stops the daemon, persisting what is
 // left. Publishes are refused, so the backlog can only shrink meanwhile.
 func (d *Daemon) finishDrain() {
+	d.logf("INFO", "DRAIN: exiting with %d messages left", d.backlog())
+	d.Stop()
+}
+
+// ErrBacklogLeft is what Main returns when a drain ended (it timed out, or
+// Stop cut it short) with messages left on disk: a drain that did not
+// finish is a failure, and the exit status says so.
+var ErrBacklogLeft = errors.New("drain ended with messages left on disk")
+
+// Stop writes the summary to --termination-log and exits, keeping whatever
+// is left on disk: the end of a drain, or SIGINT, or a second SIGTERM.
+func (d *Daemon) Stop() {
 	depth := d.backlog()
-	d.logf("INFO", "DRAIN: exiting with %d messages left", depth)
 	if err := d.writeTerminationLog(depth); err != nil {
-		d.logf("ERROR", "DRAIN: writing the termination log: %v", err)
+		d.logf("ERROR", "writing the termination log: %v", err)
+	}
+	if d.draining() && depth > 0 {
+		d.backlogLeft.Store(depth)
 	}
 	d.Exit()
 }

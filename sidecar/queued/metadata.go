@@ -17,6 +17,10 @@ const metadataFile = "nsqd.dat"
 type metadata struct {
 	Topics  []topicMetadata `json:"topics"`
 	Version string          `json:"version"`
+	// MaxMsgSize is the largest --max-msg-size the data path has run with
+	// (nsqd has no such field and ignores it): records that large may be on
+	// disk, and must still be read after --max-msg-size is lowered.
+	MaxMsgSize int64 `json:"max_msg_size,omitempty"`
 }
 
 type topicMetadata struct {
@@ -30,20 +34,42 @@ type channelMetadata struct {
 	Paused bool   `json:"paused"`
 }
 
+// loadMetadata creates the topics and channels the data path holds. A
+// larger --max-msg-size than ever before is saved before anything is
+// written with it.
 func (d *Daemon) loadMetadata() error {
-	d.loading.Store(true)
-	defer d.loading.Store(false)
+	m, err := d.readMetadata()
+	if err != nil {
+		return err
+	}
+	d.recordLimit = max(d.opts().MaxMsgSize, m.MaxMsgSize)
+	if err := d.createSaved(m); err != nil {
+		return err
+	}
+	if d.recordLimit > m.MaxMsgSize {
+		return d.persistMetadata()
+	}
+	return nil
+}
+
+func (d *Daemon) readMetadata() (metadata, error) {
+	var m metadata
 	b, err := os.ReadFile(d.dataFile(metadataFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return m, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read metadata: %w", err)
+		return m, fmt.Errorf("read metadata: %w", err)
 	}
-	var m metadata
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("metadata %s is not valid JSON (%v): fix or remove it", d.dataFile(metadataFile), err)
+		return m, fmt.Errorf("metadata %s is not valid JSON (%v): fix or remove it", d.dataFile(metadataFile), err)
 	}
+	return m, nil
+}
+
+func (d *Daemon) createSaved(m metadata) error {
+	d.loading.Store(true)
+	defer d.loading.Store(false)
 	for _, tm := range m.Topics {
 		if !protocol.ValidName(tm.Name) {
 			d.logf("WARN", "skipping creation of invalid topic %s", tm.Name)
@@ -71,7 +97,7 @@ func (d *Daemon) loadMetadata() error {
 }
 
 func (d *Daemon) snapshotMetadata() metadata {
-	m := metadata{Topics: []topicMetadata{}, Version: Version}
+	m := metadata{Topics: []topicMetadata{}, Version: Version, MaxMsgSize: d.recordLimit}
 	d.topicsMu.RLock()
 	defer d.topicsMu.RUnlock()
 	for _, t := range d.topics {

@@ -33,12 +33,16 @@ type Daemon struct {
 	loading  atomic.Bool // metadata is being loaded: do not rewrite it
 	metaMu   sync.Mutex
 
+	dataPathLock *os.File // held open, and so locked, while the daemon runs
+	recordLimit  int64    // the largest message body the data path may hold
+
 	tcpListener  net.Listener
 	httpListener net.Listener
 	tcp          *tcpserver.Server
 	tls          *tls.Config
 	clients      clientSet
 	drainMode    atomic.Bool
+	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
 	healthState  healthState
 	registrar    *registrar.Registrar
 
@@ -67,26 +71,41 @@ func New(opts *Options) (*Daemon, error) {
 		exit:      make(chan struct{}),
 	}
 	d.options.Store(opts)
+	var err error
+	if d.dataPathLock, err = claimDataPath(opts.DataPath); err != nil {
+		return nil, err
+	}
+	if err := d.start(); err != nil {
+		d.dataPathLock.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// start binds the listeners and loads the topics and channels saved in the
+// data path.
+func (d *Daemon) start() error {
+	opts := d.opts()
 	d.tcp = tcpserver.New(d.serveV2)
 	d.tcp.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
-		return nil, err
+		return err
 	}
 	if d.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
-		return nil, fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
+		return fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
 	}
 	if d.httpListener, err = net.Listen("tcp", opts.HTTPAddress); err != nil {
 		d.tcpListener.Close()
-		return nil, fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
+		return fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
 	}
 	d.newRegistrar()
 	if err := d.loadMetadata(); err != nil {
 		d.tcpListener.Close()
 		d.httpListener.Close()
-		return nil, err
+		return err
 	}
-	return d, nil
+	return nil
 }
 
 func validateOptions(o *Options) error {
@@ -128,6 +147,9 @@ func (d *Daemon) Main() error {
 		d.Exit()
 		return err
 	case <-d.exit:
+		if n := d.backlogLeft.Load(); n > 0 {
+			return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
+		}
 		return nil
 	}
 }
@@ -164,6 +186,7 @@ func (d *Daemon) Exit() {
 		if d.registrar != nil {
 			d.registrar.Close()
 		}
+		d.dataPathLock.Close()
 	})
 }
 
@@ -254,7 +277,7 @@ func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) 
 	o := d.opts()
 	dq := diskqueue.NewOptions()
 	dq.MaxBytesPerFile = o.MaxBytesPerFile
-	dq.MaxRecordSize = int(o.MaxMsgSize) + messageHeaderSize + 9
+	dq.MaxRecordSize = int(d.recordLimit) + messageHeaderSize + 9 // kind byte, due time
 	dq.SyncEvery = o.SyncEvery
 	dq.SyncTimeout = o.SyncTimeout
 	dq.MaxDiskBytes = o.MaxDiskBytes

@@ -1,0 +1,53 @@
+package queued
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// claimDataPath makes sure the data path is a writable directory that no
+// other daemon uses, and returns it open and locked: the lock lasts until
+// the file is closed or the process ends, however it ends. It is the lock
+// nsqd takes (flock on the directory), so queued and nsqd also keep out of
+// each other's way. Finding these at start, rather than at the first
+// publish, keeps a broken daemon from ever answering /ping with OK.
+func claimDataPath(path string) (*os.File, error) {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("--data-path %s cannot be created: %w", path, err)
+	}
+	dir, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--data-path %s cannot be opened: %w", path, err)
+	}
+	if err := syscall.Flock(int(dir.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		dir.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("failed to lock data-path %s: another queued or nsqd is using it; give each daemon its own --data-path", path)
+		}
+		return nil, fmt.Errorf("failed to lock data-path %s: %w", path, err)
+	}
+	if err := probeWritable(path); err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("--data-path %s is not writable (%w): fix its permissions or mount, or choose another", path, err)
+	}
+	return dir, nil
+}
+
+// probeWritable creates, writes, fsyncs and removes a small file.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".queued-probe-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write([]byte{0})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
