@@ -1,66 +1,12 @@
+//go:build unix
+
 package queued
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
-
-const crashChildEnv = "SIDEQUEUE_QUEUED_CRASH_CHILD" // the data path
-
-// TestCrashChild is the daemon process the SIGKILL test kills: durable
-// (--mem-queue-size=0 --sync-every=1), on loopback ports it prints.
-func TestCrashChild(t *testing.T) {
-	dataPath := os.Getenv(crashChildEnv)
-	if dataPath == "" {
-		t.Skip("run by TestSIGKILLLosesNoAcknowledgedMessage")
-	}
-	o := NewOptions()
-	o.TCPAddress, o.HTTPAddress, o.DataPath = "127.0.0.1:0", "127.0.0.1:0", dataPath
-	o.MemQueueSize, o.SyncEvery, o.LogLevel = 0, 1, "error"
-	// Positions are persisted often, so the test fails if one ever moves
-	// past a message that is still in flight.
-	o.SyncTimeout = 20 * time.Millisecond
-	d, err := New(o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	fmt.Printf("ADDR %s\n", d.TCPAddr())
-	d.Main()
-}
-
-type crashChild struct {
-	cmd  *exec.Cmd
-	addr string
-}
-
-func startCrashChild(t *testing.T, dataPath string) *crashChild {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dataPath)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ADDR ") {
-		cmd.Process.Kill()
-		t.Fatalf("child said %q (%v)", line, err)
-	}
-	c := &crashChild{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))}
-	t.Cleanup(func() { c.cmd.Process.Kill(); c.cmd.Wait() })
-	return c
-}
 
 // With --mem-queue-size=0 --sync-every=1, every PUB answered OK survives a
 // SIGKILL: it was finished before the kill, or it is delivered after it,
@@ -71,8 +17,8 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	}
 	t.Parallel()
 	dataPath := t.TempDir()
-	child := startCrashChild(t, dataPath)
-	sub := dialAddr(t, child.addr)
+	child := startChild(t, durableChild(dataPath))
+	sub := dialAddr(t, child.tcp)
 	sub.cmd("SUB crash c")
 	sub.expectOK()
 	sub.cmd("RDY 1000")
@@ -82,11 +28,10 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	stop := make(chan struct{})
 	var pubs sync.WaitGroup
 	for w := range 8 {
-		pubs.Go(func() { publishUntilStopped(t, child.addr, w, stop, &mu, acked) })
+		pubs.Go(func() { publishUntilStopped(t, child.tcp, w, stop, &mu, acked) })
 	}
 	held := consumeSome(sub, 2000, &mu, finished)
-	child.cmd.Process.Signal(syscall.SIGKILL)
-	child.cmd.Wait()
+	child.kill()
 	close(stop)
 	pubs.Wait()
 
@@ -100,8 +45,8 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	mu.Unlock()
 	t.Logf("%d acknowledged, %d finished and %d held in flight before the kill; %d expected after",
 		len(acked), len(finished), held, len(want))
-	again := startCrashChild(t, dataPath)
-	after := dialAddr(t, again.addr)
+	again := startChild(t, durableChild(dataPath))
+	after := dialAddr(t, again.tcp)
 	after.cmd("SUB crash c")
 	after.expectOK()
 	after.cmd("RDY 2500")

@@ -3,135 +3,18 @@
 package queued
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
 
 const (
-	fdLimitChildEnv = "SIDEQUEUE_QUEUED_FDLIMIT_CHILD" // the data path
-	fdLimit         = 64                               // the child's RLIMIT_NOFILE
-	fdFlood         = 150                              // connections the parent opens: well past fdLimit
+	fdLimit = 64  // the child's RLIMIT_NOFILE
+	fdFlood = 150 // connections the parent opens: well past fdLimit
 )
-
-// TestFDLimitChild is the daemon TestAcceptSurvivesFDExhaustion runs out of
-// descriptors: its own process, so the limit binds it alone.
-func TestFDLimitChild(t *testing.T) {
-	dataPath := os.Getenv(fdLimitChildEnv)
-	if dataPath == "" {
-		t.Skip("run by TestAcceptSurvivesFDExhaustion")
-	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: fdLimit, Max: fdLimit}); err != nil {
-		fmt.Fprintln(os.Stderr, "setrlimit:", err)
-		os.Exit(2)
-	}
-	// Standard input closes when the parent goes, killed or not: so does
-	// this daemon, never left behind.
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
-	o := NewOptions()
-	o.TCPAddress, o.HTTPAddress, o.DataPath = "127.0.0.1:0", "127.0.0.1:0", dataPath
-	o.LogLevel = "warn" // Logf nil: WARN lines go to standard error, which the parent reads
-	d, err := New(o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	fmt.Printf("ADDR %s %s\n", d.TCPAddr(), d.HTTPAddr())
-	// As cmd/queued does: Main returning an error ends the process.
-	if err := d.Main(); err != nil {
-		fmt.Fprintln(os.Stderr, "queued:", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
-// lockedBuffer collects a child's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-type fdLimitChild struct {
-	tcp, http string
-	stderr    *lockedBuffer
-	exited    chan struct{} // closed when the process has ended; err is then set
-	err       error
-}
-
-func (c *fdLimitChild) hasExited() bool {
-	select {
-	case <-c.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-// fatal fails the test, telling how the child ended (if it did, or does
-// soon: a refused connection is often the first sign) and what it logged.
-func (c *fdLimitChild) fatal(t *testing.T, format string, args ...any) {
-	t.Helper()
-	select {
-	case <-c.exited:
-		t.Fatalf(format+"; the child exited (%v), stderr:\n%s", append(args, c.err, c.stderr)...)
-	case <-time.After(5 * time.Second):
-		t.Fatalf(format+"; the child still runs, stderr:\n%s", append(args, c.stderr)...)
-	}
-}
-
-func startFDLimitChild(t *testing.T, dataPath string) *fdLimitChild {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFDLimitChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fdLimitChildEnv+"="+dataPath)
-	stdout := &lockedBuffer{}
-	c := &fdLimitChild{stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = stdout, c.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.err = cmd.Wait(); close(c.exited) }()
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		<-c.exited
-	})
-	waitFor(t, "the child's addresses", func() bool {
-		return strings.Contains(stdout.String(), "\n") || c.hasExited()
-	})
-	line, _, _ := strings.Cut(stdout.String(), "\n")
-	if _, err := fmt.Sscanf(line, "ADDR %s %s", &c.tcp, &c.http); err != nil {
-		t.Fatalf("child said %q (%v); stderr:\n%s", line, err, c.stderr)
-	}
-	return c
-}
 
 // A daemon out of descriptors logs the accept failure and keeps serving
 // once descriptors are free again, as nsqd does; it used to exit.
@@ -140,7 +23,8 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 		t.Skip("starts a daemon process and exhausts its descriptors")
 	}
 	t.Parallel()
-	child := startFDLimitChild(t, t.TempDir())
+	child := startChild(t, childConfig{DataPath: t.TempDir(), NoFile: fdLimit,
+		LogLevel: "warn"}) // WARN lines go to standard error, which the test reads
 
 	// The kernel completes every handshake; the daemon runs out of
 	// descriptors accepting them.
