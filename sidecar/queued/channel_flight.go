@@ -83,11 +83,14 @@ func (c *Channel) TouchMessage(clientID int64, id MessageID, timeout time.Durati
 
 // requeueRetry is how long a message that could not be queued again (the
 // disk is full) waits in the deferred queue before the next try.
-const requeueRetry = time.Second
+const requeueRetry = 250 * time.Millisecond
 
-// requeue makes m deliverable again. If it cannot be stored, it is kept,
-// deferred for a moment and tried again: it is never dropped, and depth and
-// the drain summary count it meanwhile.
+// requeue makes m deliverable again. If it cannot be stored, it is handed
+// to a consumer waiting right now, or else kept, deferred for a moment and
+// tried again: never dropped, and depth and the drain summary count it
+// meanwhile. The hand-over matters: the channel's read position cannot
+// pass m until it is finished, so on a full disk, finishing m may be what
+// frees the space to store anything.
 func (c *Channel) requeue(m *Message) error {
 	c.exitMu.RLock()
 	defer c.exitMu.RUnlock()
@@ -96,7 +99,12 @@ func (c *Channel) requeue(m *Message) error {
 	}
 	err := c.put(m)
 	c.d.healthState.report(c.String(), err)
-	if err != nil {
+	if err == nil {
+		return nil
+	}
+	select {
+	case c.memoryMsgs <- m: // still on disk where it was read, if it came from there
+	default:
 		c.startDeferred(m, time.Now().Add(requeueRetry).UnixNano())
 	}
 	return nil

@@ -16,6 +16,14 @@ import (
 // startDaemon runs a daemon on loopback ports with a fresh data path.
 func startDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 	t.Helper()
+	d := newDaemon(t, mutate)
+	go d.Main()
+	return d
+}
+
+// newDaemon is startDaemon for a test that runs Main itself.
+func newDaemon(t testing.TB, mutate func(*Options)) *Daemon {
+	t.Helper()
 	o := NewOptions()
 	o.TCPAddress, o.HTTPAddress = "127.0.0.1:0", "127.0.0.1:0"
 	o.DataPath = t.TempDir()
@@ -28,7 +36,6 @@ func startDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	go d.Main()
 	t.Cleanup(d.Exit)
 	return d
 }

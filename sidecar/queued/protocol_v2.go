@@ -186,13 +186,15 @@ func (d *Daemon) messagePump(c *client, started chan struct{}) {
 		if sampleRate > 0 && rand.Int32N(100) > sampleRate {
 			continue
 		}
+		// Counted before the message is in flight, where an exiting
+		// channel may write it to disk at any moment.
+		m.Attempts++
 		if err := ch.StartInFlight(m, c.ID, msgTimeout); err != nil {
 			// The same message twice: a crash made the topic deliver it
 			// again. One copy in flight is enough.
 			ch.resolve(m)
 			continue
 		}
-		m.Attempts++
 		c.sendingMessage()
 		buf = m.appendWire(buf[:0])
 		if err := d.send(c, protocol.FrameTypeMessage, buf); err != nil {

@@ -46,6 +46,8 @@ type Daemon struct {
 	healthState  healthState
 	registrar    *registrar.Registrar
 
+	loopsMu  sync.Mutex
+	exiting  bool // guarded by loopsMu
 	exitOnce sync.Once
 	exit     chan struct{}
 	wg       sync.WaitGroup
@@ -144,17 +146,26 @@ func (d *Daemon) Main() error {
 	}
 	select {
 	case err := <-errc:
-		d.Exit()
-		return err
-	case <-d.exit:
-		if n := d.backlogLeft.Load(); n > 0 {
-			return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
+		d.Exit() // a listener closed by Exit returns nil: Exit has run or is running
+		if err != nil {
+			return err
 		}
-		return nil
+	case <-d.exit:
 	}
+	if n := d.backlogLeft.Load(); n > 0 {
+		return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
+	}
+	return nil
 }
 
+// goLoop runs f as one of the daemon's loops, which Exit waits for; once
+// Exit has begun, it starts nothing (Exit may come before Main).
 func (d *Daemon) goLoop(f func()) {
+	d.loopsMu.Lock()
+	defer d.loopsMu.Unlock()
+	if d.exiting {
+		return
+	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -166,6 +177,9 @@ func (d *Daemon) goLoop(f func()) {
 // messages on disk) and saves the metadata.
 func (d *Daemon) Exit() {
 	d.exitOnce.Do(func() {
+		d.loopsMu.Lock()
+		d.exiting = true
+		d.loopsMu.Unlock()
 		d.tcpListener.Close()
 		d.httpListener.Close()
 		if d.tcp != nil {
