@@ -5,9 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
@@ -27,28 +25,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
 	}
-	go handleSignals(d, opts)
+	go d.HandleSignals()
 	if err := d.Main(); err != nil {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
-	}
-}
-
-// handleSignals drains on SIGTERM, so a pod's backlog is consumed before it
-// goes; SIGINT, or a second SIGTERM, exits at once, keeping the backlog on
-// disk. Either way the summary goes to the termination log, and a drain
-// that ends with a backlog exits 1.
-func handleSignals(d *queued.Daemon, opts *queued.Options) {
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	draining := false
-	for sig := range signals {
-		if sig == syscall.SIGTERM && !draining {
-			draining = true
-			d.StartDrain(opts.DrainTimeout)
-			continue
-		}
-		d.Stop()
-		return
 	}
 }

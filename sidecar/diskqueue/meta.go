@@ -217,3 +217,16 @@ func (ms *metaStore) read() (meta, error) {
 	}
 	return best, nil
 }
+
+// SavedReadPosition is where the queue called name in dir resumes reading
+// after a restart, as its metadata file says: the segment number and byte
+// offset. It only reads; an open queue may move on at its next sync. For
+// tools and tests that check what a crash would deliver again.
+func SavedReadPosition(dir, name string) (segment, offset int64, err error) {
+	ms := metaStore{files: files{dir: dir, name: name}}
+	m, err := ms.read()
+	if err != nil {
+		return 0, 0, err
+	}
+	return m.read.seg, m.read.off, nil
+}

@@ -30,6 +30,7 @@ type childConfig struct {
 	MaxDiskBytes    int64
 	MaxBytesPerFile int64
 	MsgTimeout      time.Duration
+	DrainTimeout    time.Duration
 	LogLevel        string
 	NoFile          uint64 // RLIMIT_NOFILE, if set
 }
@@ -70,6 +71,7 @@ func TestDaemonChild(t *testing.T) {
 		os.Exit(1)
 	}
 	fmt.Printf("ADDR %s %s\n", d.TCPAddr(), d.HTTPAddr())
+	go d.HandleSignals()
 	if err := d.Main(); err != nil { // as cmd/queued does
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
@@ -93,6 +95,9 @@ func (cfg childConfig) options() *Options {
 	}
 	if cfg.MsgTimeout > 0 {
 		o.MsgTimeout = cfg.MsgTimeout
+	}
+	if cfg.DrainTimeout > 0 {
+		o.DrainTimeout = cfg.DrainTimeout
 	}
 	o.MaxDiskBytes = cfg.MaxDiskBytes
 	return o
@@ -177,8 +182,11 @@ func (c *daemonChild) hasExited() bool {
 }
 
 // kill sends SIGKILL and waits for the process to end.
-func (c *daemonChild) kill() {
-	c.cmd.Process.Signal(syscall.SIGKILL)
+func (c *daemonChild) kill() { c.stop(syscall.SIGKILL) }
+
+// stop sends sig and waits for the process to end.
+func (c *daemonChild) stop(sig syscall.Signal) {
+	c.cmd.Process.Signal(sig)
 	<-c.exited
 }
 

@@ -28,11 +28,17 @@ func claimDataPath(path string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("failed to lock data-path %s: %w", path, err)
 	}
-	if err := probeWritable(path); err != nil {
+	if err := probeWritable(path); err != nil && !isDiskFull(err) {
 		dir.Close()
 		return nil, fmt.Errorf("--data-path %s is not writable (%w): fix its permissions or mount, or choose another", path, err)
 	}
 	return dir, nil
+}
+
+// isDiskFull reports a disk that is writable but full: the daemon still
+// starts, to serve its backlog to consumers, and frees space as it does.
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // probeWritable creates, writes, fsyncs and removes a small file.

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	ossignal "os/signal"
+	"syscall"
 	"time"
 )
 
@@ -105,6 +107,29 @@ func (d *Daemon) writeTerminationLog(depth int64) error {
 		Depth   int64 `json:"depth"`
 	}{depth == 0, depth})
 	return os.WriteFile(path, append(line, '\n'), 0o644)
+}
+
+// HandleSignals gives signals their meaning until the daemon exits: SIGTERM
+// drains (for --drain-timeout), so a pod's backlog is consumed before it
+// goes; SIGINT, or SIGTERM while draining, stops at once, keeping the
+// backlog on disk. Every way out writes the summary.
+func (d *Daemon) HandleSignals() {
+	signals := make(chan os.Signal, 2)
+	ossignal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer ossignal.Stop(signals)
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGTERM && !d.draining() {
+				d.StartDrain(d.opts().DrainTimeout)
+				continue
+			}
+			d.Stop()
+			return
+		case <-d.exit:
+			return
+		}
+	}
 }
 
 // doDrain is PUT /config/drain: what SIGTERM does, for a preStop hook or

@@ -69,14 +69,21 @@ func dialMagicAddr(t testing.TB, addr, magic string) *conn {
 // cmd sends a command line, and a size-prefixed body if given.
 func (c *conn) cmd(line string, body ...[]byte) {
 	c.t.Helper()
+	if err := c.tryCmd(line, body...); err != nil {
+		c.t.Fatalf("write %q: %v", line, err)
+	}
+}
+
+// tryCmd is cmd reporting errors instead of failing: for connections
+// expected to break, or used outside the test's goroutine.
+func (c *conn) tryCmd(line string, body ...[]byte) error {
 	b := []byte(line + "\n")
 	for _, part := range body {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(part)))
 		b = append(b, part...)
 	}
-	if _, err := c.Write(b); err != nil {
-		c.t.Fatalf("write %q: %v", line, err)
-	}
+	_, err := c.Write(b)
+	return err
 }
 
 func (c *conn) identify(data map[string]any) []byte {
