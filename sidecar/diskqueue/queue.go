@@ -90,24 +90,32 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 // Put appends a record. With the durable policy (SyncEvery 1) it returns
 // only once the record is fsynced.
 func (q *Queue) Put(payload []byte) error {
-	_, err := q.putBatch([][]byte{payload}, true)
+	_, err := q.putBatch([][]byte{payload}, true, true)
 	return err
 }
 
 // PutBatch is Put for several records, written with as few write calls as
 // segment boundaries allow. It returns how many records, from the first,
 // are stored: all of them unless there is an error.
-func (q *Queue) PutBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, true) }
+func (q *Queue) PutBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, true, true) }
 
 // Append is Put without waiting for the fsync, even under the durable
 // policy: for a caller that stores a batch and then calls Sync once.
 func (q *Queue) Append(payload []byte) error {
-	_, err := q.putBatch([][]byte{payload}, false)
+	_, err := q.putBatch([][]byte{payload}, false, true)
 	return err
 }
 
 // AppendBatch is PutBatch without waiting for the fsync.
-func (q *Queue) AppendBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, false) }
+func (q *Queue) AppendBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, false, true) }
+
+// PutUnbudgeted is Put beyond MaxDiskBytes: for a record its owner has
+// already accepted and would otherwise lose (memory written to disk at
+// shutdown), as opposed to new work, which the budget may refuse.
+func (q *Queue) PutUnbudgeted(payload []byte) error {
+	_, err := q.putBatch([][]byte{payload}, true, false)
+	return err
+}
 
 // Sync returns once everything written so far is fsynced.
 func (q *Queue) Sync() error {
@@ -120,14 +128,14 @@ func (q *Queue) Sync() error {
 // putBatch stores payloads and returns how many of them, from the first,
 // are stored. Under the durable policy with wait, they count as stored only
 // once fsynced.
-func (q *Queue) putBatch(payloads [][]byte, wait bool) (int, error) {
+func (q *Queue) putBatch(payloads [][]byte, wait, budgeted bool) (int, error) {
 	for _, p := range payloads {
 		if len(p) > q.opts.MaxRecordSize {
 			return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(p), q.opts.MaxRecordSize)
 		}
 	}
 	q.mu.Lock()
-	n, err := q.appendLocked(payloads)
+	n, err := q.appendLocked(payloads, budgeted)
 	q.writeSeq += uint64(n)
 	seq := q.writeSeq
 	// Counted under mu so that a reader that has caught up with these
@@ -158,7 +166,7 @@ func (q *Queue) putBatch(payloads [][]byte, wait bool) (int, error) {
 // appendLocked frames records into the scratch buffer and writes them,
 // starting a new segment where the next record would not fit. It returns
 // how many records it wrote.
-func (q *Queue) appendLocked(payloads [][]byte) (int, error) {
+func (q *Queue) appendLocked(payloads [][]byte, budgeted bool) (int, error) {
 	switch {
 	case q.closed:
 		return 0, ErrClosed
@@ -170,7 +178,7 @@ func (q *Queue) appendLocked(payloads [][]byte) (int, error) {
 	for _, p := range payloads {
 		size := recordSize(len(p))
 		buffered := int64(len(q.scratch))
-		if err := q.withinBudget(buffered + size); err != nil {
+		if err := q.withinBudget(buffered + size); err != nil && budgeted {
 			n, ferr := q.flushLocked(pending)
 			return written + n, errors.Join(ferr, err)
 		}

@@ -99,7 +99,7 @@ func (c *Channel) put(m *Message) error {
 	if offer(c.memoryMsgs, c.ephemeral, m) {
 		return nil
 	}
-	if err := writeToBackend(c.backend, m, 0); err != nil {
+	if err := writeToBackend(c.backend.Put, m, 0); err != nil {
 		c.d.logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
 		return err
 	}

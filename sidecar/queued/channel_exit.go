@@ -59,23 +59,24 @@ func (c *Channel) exit(deleted bool) error {
 
 // flush writes what lives only in memory to disk: the message the disk
 // reader held, the memory queue, in-flight messages (to be delivered again)
-// and deferred ones (with their due times).
+// and deferred ones (with their due times). --max-disk-bytes does not
+// apply: these were accepted, and refusing them now would lose them.
 func (c *Channel) flush(held *diskMessage) error {
 	var errs []error
 	if held != nil {
-		errs = append(errs, writeToBackend(c.backend, held.msg, held.dueAt))
+		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, held.msg, held.dueAt))
 	}
 	for len(c.memoryMsgs) > 0 {
-		errs = append(errs, writeToBackend(c.backend, <-c.memoryMsgs, 0))
+		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, <-c.memoryMsgs, 0))
 	}
 	c.inFlightMu.Lock()
 	for _, m := range c.inFlight {
-		errs = append(errs, writeToBackend(c.backend, m, 0))
+		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, m, 0))
 	}
 	c.inFlightMu.Unlock()
 	c.deferredMu.Lock()
 	for _, m := range c.deferred {
-		errs = append(errs, writeToBackend(c.backend, m, m.pri))
+		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, m, m.pri))
 	}
 	c.deferredMu.Unlock()
 	if err := errors.Join(errs...); err != nil {

@@ -3,9 +3,11 @@
 package queued
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +75,46 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 	}
 	t.Logf("the child logged the failure %d times in all (once per run of failures)",
 		strings.Count(child.stderr.String(), logged))
+}
+
+// Idle topics and channels hold no descriptors: their files are opened when
+// used and closed after a quiet SyncTimeout. With one per queue, about
+// 1,000 topics used to exhaust a limit of 1,024. Not parallel: it counts
+// the process's descriptors.
+func TestIdleTopicsHoldNoDescriptors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 1,100 topics")
+	}
+	d := startDaemon(t, func(o *Options) { o.SyncTimeout = 20 * time.Millisecond })
+	before := openDescriptors(t)
+	const topics = 1100
+	peak := 0
+	for i := range topics {
+		tp, err := d.GetTopic(fmt.Sprintf("idle%04d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tp.GetChannel("c"); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			peak = max(peak, openDescriptors(t))
+		}
+	}
+	publishN(t, d, "idle0000", 10) // used once, then idle again
+	var after int
+	waitFor(t, "idle topics to close their files", func() bool {
+		after = openDescriptors(t)
+		return after-before < 20
+	})
+	t.Logf("%d topics with a channel each: %d descriptors before, at most %d while creating, %d once idle",
+		topics, before, peak, after)
+}
+
+func openDescriptors(t testing.TB) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(entries)
 }

@@ -238,11 +238,11 @@ func (t *Topic) exitTopic(deleted bool) error {
 		return errors.Join(append(errs, t.backend.Delete())...)
 	}
 	for _, m := range t.unsent {
-		errs = append(errs, writeToBackend(t.backend, m, m.deferUntil))
+		errs = append(errs, writeToBackend(t.backend.PutUnbudgeted, m, m.deferUntil))
 	}
 	for len(t.memoryMsgs) > 0 {
 		m := <-t.memoryMsgs
-		errs = append(errs, writeToBackend(t.backend, m, m.deferUntil))
+		errs = append(errs, writeToBackend(t.backend.PutUnbudgeted, m, m.deferUntil))
 	}
 	return errors.Join(append(errs, t.backend.Close())...)
 }
