@@ -69,6 +69,9 @@ func TestChannelThatCannotStoreKeepsTheTopicsMessages(t *testing.T) {
 	if ping.code != 500 || !strings.HasPrefix(ping.body, "NOK - ") || !strings.Contains(ping.body, "budget") {
 		t.Fatalf("/ping while publishes are refused: %d %q, want 500 NOK naming the budget", ping.code, ping.body)
 	}
+	if h := getJSON(t, d, "/stats?format=json")["health"]; h != ping.body {
+		t.Fatalf("/stats health %q, want what /ping says", h)
+	}
 	t.Logf("%d of 4000 publishes acknowledged before the first refusal; /ping said %q", len(acked), ping.body)
 
 	sub := subscribe(t, d, "bud", "c")
