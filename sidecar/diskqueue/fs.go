@@ -39,7 +39,11 @@ func (osFS) Remove(name string) error             { return os.Remove(name) }
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
 // SyncDir makes created, renamed and removed names in dir survive a power loss.
-func (osFS) SyncDir(dir string) error {
+func (osFS) SyncDir(dir string) error { return SyncDir(dir) }
+
+// SyncDir fsyncs a directory, so that names created, renamed and removed in
+// it survive a power loss; queued uses it for its own metadata file.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -306,9 +306,8 @@ func (q *Queue) Close() error {
 		close(q.exit)
 		<-q.done
 		q.closeErr = q.sync()
-		q.syncMu.Lock()
-		q.rmu.Lock()
-		q.mu.Lock()
+		unlock := q.lockAll()
+		defer unlock()
 		q.closed = true
 		q.r.close()
 		if q.wfile != nil {
@@ -316,9 +315,6 @@ func (q *Queue) Close() error {
 				q.closeErr = err
 			}
 		}
-		q.mu.Unlock()
-		q.rmu.Unlock()
-		q.syncMu.Unlock()
 	})
 	return q.closeErr
 }
@@ -344,14 +340,22 @@ func (q *Queue) removeFiles() error {
 	return errors.Join(errs...)
 }
 
+// lockAll takes every lock, in order, for a change to the whole queue, and
+// returns what releases them.
+func (q *Queue) lockAll() (unlock func()) {
+	q.syncMu.Lock()
+	q.rmu.Lock()
+	q.mu.Lock()
+	return func() {
+		q.mu.Unlock()
+		q.rmu.Unlock()
+		q.syncMu.Unlock()
+	}
+}
+
 // Empty drops every stored record; the queue stays open.
 func (q *Queue) Empty() error {
-	q.syncMu.Lock()
-	defer q.syncMu.Unlock()
-	q.rmu.Lock()
-	defer q.rmu.Unlock()
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.lockAll()()
 	if q.closed {
 		return ErrClosed
 	}

@@ -40,12 +40,7 @@ func (q *Queue) syncLoop() {
 // thousands of idle topics then holds no descriptor for them. The next
 // Put or Read opens what it needs again.
 func (q *Queue) closeIdle() {
-	q.syncMu.Lock()
-	defer q.syncMu.Unlock()
-	q.rmu.Lock()
-	defer q.rmu.Unlock()
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.lockAll()()
 	if q.closed || q.writeSeq != q.syncedSeq {
 		return
 	}

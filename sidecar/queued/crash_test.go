@@ -20,7 +20,7 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	t.Parallel()
 	dataPath := t.TempDir()
 	child := startChild(t, durableChild(dataPath))
-	sub := dialAddr(t, child.tcp)
+	sub := dialAddr(t, child.TCP)
 	sub.cmd("SUB crash c")
 	sub.expectOK()
 	sub.cmd("RDY 1000")
@@ -30,7 +30,7 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	stop := make(chan struct{})
 	var pubs sync.WaitGroup
 	for w := range 8 {
-		pubs.Go(func() { publishUntilStopped(t, child.tcp, w, stop, &mu, acked) })
+		pubs.Go(func() { publishUntilStopped(t, child.TCP, w, stop, &mu, acked) })
 	}
 	held := consumeSome(sub, 2000, &mu, finished)
 	child.kill()
@@ -48,7 +48,7 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 	t.Logf("%d acknowledged, %d finished and %d held in flight before the kill; %d expected after",
 		len(acked), len(finished), held, len(want))
 	again := startChild(t, durableChild(dataPath))
-	after := dialAddr(t, again.tcp)
+	after := dialAddr(t, again.TCP)
 	after.cmd("SUB crash c")
 	after.expectOK()
 	after.cmd("RDY 2500")
@@ -121,13 +121,9 @@ func TestCrashRedeliversFromTheOldestUnfinishedMessage(t *testing.T) {
 		}
 	}
 	child := startChild(t, durableChild(dataPath))
-	sub := dialAddr(t, child.tcp)
-	sub.cmd("SUB t c")
-	sub.expectOK()
-	pub := dialAddr(t, child.tcp)
+	sub := subscribeAddr(t, child.TCP, "t", "c")
 	for i := range 300 {
-		pub.cmd("PUB t", fmt.Appendf(nil, "%04d", i))
-		pub.expectOK()
+		publishAddr(t, child.TCP, "t", fmt.Sprintf("%04d", i))
 	}
 	sub.cmd("RDY 300")
 	for i := range 300 {
@@ -139,9 +135,7 @@ func TestCrashRedeliversFromTheOldestUnfinishedMessage(t *testing.T) {
 	child.kill()
 
 	child = startChild(t, durableChild(dataPath))
-	sub = dialAddr(t, child.tcp)
-	sub.cmd("SUB t c")
-	sub.expectOK()
+	sub = subscribeAddr(t, child.TCP, "t", "c")
 	sub.cmd("RDY 300")
 	for want := 64; want < 300; want++ {
 		m := sub.message()
@@ -150,9 +144,7 @@ func TestCrashRedeliversFromTheOldestUnfinishedMessage(t *testing.T) {
 		}
 		sub.cmd("FIN " + m.id)
 	}
-	pub = dialAddr(t, child.tcp)
-	pub.cmd("PUB t", []byte("mark"))
-	pub.expectOK()
+	publishAddr(t, child.TCP, "t", "mark")
 	if m := sub.message(); m.body != "mark" {
 		t.Fatalf("got %s after 64 to 299, want nothing more before the new message", m.body)
 	} else {
@@ -162,14 +154,26 @@ func TestCrashRedeliversFromTheOldestUnfinishedMessage(t *testing.T) {
 	child.kill()
 
 	child = startChild(t, durableChild(dataPath))
-	sub = dialAddr(t, child.tcp)
-	sub.cmd("SUB t c")
-	sub.expectOK()
+	sub = subscribeAddr(t, child.TCP, "t", "c")
 	sub.cmd("RDY 10")
-	pub = dialAddr(t, child.tcp)
-	pub.cmd("PUB t", []byte("new!"))
-	pub.expectOK()
+	publishAddr(t, child.TCP, "t", "new!")
 	if m := sub.message(); m.body != "new!" {
 		t.Fatalf("got %s after a crash with everything finished and saved, want only the new message", m.body)
 	}
+}
+
+func subscribeAddr(t testing.TB, addr, topic, channel string) *conn {
+	t.Helper()
+	c := dialAddr(t, addr)
+	c.cmd("SUB " + topic + " " + channel)
+	c.expectOK()
+	return c
+}
+
+func publishAddr(t testing.TB, addr, topic, body string) {
+	t.Helper()
+	c := dialAddr(t, addr)
+	c.cmd("PUB "+topic, []byte(body))
+	c.expectOK()
+	c.Close()
 }

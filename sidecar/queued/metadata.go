@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
 
 // The metadata file is nsqd's nsqd.dat, in nsqd's JSON shape: the topics and
@@ -150,24 +151,11 @@ func (d *Daemon) writeMetadata(m metadata) error {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(d.opts().DataPath)
+		err = diskqueue.SyncDir(d.opts().DataPath)
 	}
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("saving the metadata %s: %w", path, err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir survive a power loss.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

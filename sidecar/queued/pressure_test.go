@@ -105,15 +105,15 @@ func runPressure(t *testing.T, p pressurePreset) {
 		}
 		var clients sync.WaitGroup
 		for w := range 3 {
-			clients.Go(func() { l.publish(child.tcp, fmt.Sprintf("r%d-w%d", round, w)) })
+			clients.Go(func() { l.publish(child.TCP, fmt.Sprintf("r%d-w%d", round, w)) })
 		}
 		for _, tp := range pressureTopics {
 			for _, ch := range pressureChannels {
-				clients.Go(func() { l.consumeUntilGone(child.tcp, tp, ch) })
+				clients.Go(func() { l.consumeUntilGone(child.TCP, tp, ch) })
 			}
 		}
 		time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond) // the random moment
-		child.stop(p.stop)
+		child.Stop(p.stop)
 		clients.Wait()
 	}
 	lost := l.drainAndCount(t, startChild(t, cfg))
@@ -190,7 +190,7 @@ func (l *pressureLedger) consumeUntilGone(addr, topic, channel string) {
 			return
 		}
 		if c.tryCmd("SUB "+topic+" "+channel) != nil || c.tryCmd("RDY 20") != nil ||
-			!l.consume(c, topic, channel, 20+rand.IntN(280), true) {
+			!l.consume(c, topic, channel, 20+rand.IntN(280), true, nil) {
 			c.Close()
 			return
 		}
@@ -199,8 +199,9 @@ func (l *pressureLedger) consumeUntilGone(addr, topic, channel string) {
 }
 
 // consume handles n messages of a subscribed connection, requeueing some
-// if asked, and reports whether the daemon is still there.
-func (l *pressureLedger) consume(c *conn, topic, channel string, n int, requeue bool) bool {
+// if asked and telling finished what it finishes, and reports whether the
+// daemon is still there.
+func (l *pressureLedger) consume(c *conn, topic, channel string, n int, requeue bool, finished func(body string)) bool {
 	for i := 0; i < n; {
 		ft, data, err := c.tryFrame()
 		if err != nil {
@@ -223,6 +224,9 @@ func (l *pressureLedger) consume(c *conn, topic, channel string, n int, requeue 
 		l.mu.Lock()
 		l.finished[topic+"/"+channel][body]++
 		l.mu.Unlock()
+		if finished != nil {
+			finished(body)
+		}
 	}
 	return true
 }
@@ -232,30 +236,31 @@ func (l *pressureLedger) consume(c *conn, topic, channel string, n int, requeue 
 // topic, or three minutes pass, and returns how many are missing.
 func (l *pressureLedger) drainAndCount(t *testing.T, child *daemonChild) int {
 	deadline := time.Now().Add(3 * time.Minute) // slow under -race with everything else running
-	missing := func(tp, ch string) int {
+	missing := func(tp, ch string) map[string]bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		n := 0
+		need := map[string]bool{}
 		for body := range l.acked[tp] {
 			if l.finished[tp+"/"+ch][body] == 0 {
-				n++
+				need[body] = true
 			}
 		}
-		return n
+		return need
 	}
 	var consumers sync.WaitGroup
 	for _, tp := range pressureTopics {
 		for _, ch := range pressureChannels {
-			c, err := rawDial(child.tcp)
+			c, err := rawDial(child.TCP)
 			if err != nil {
-				child.fatal(t, "dial: %v", err)
+				child.Fatal(t, "dial: %v", err)
 			}
 			defer c.Close()
 			c.SetDeadline(deadline)
+			need := missing(tp, ch)
 			consumers.Go(func() {
 				ok := c.tryCmd("SUB "+tp+" "+ch) == nil && c.tryCmd("RDY 100") == nil
-				for ok && missing(tp, ch) > 0 {
-					ok = l.consume(c, tp, ch, 1, false)
+				for ok && len(need) > 0 {
+					ok = l.consume(c, tp, ch, 1, false, func(body string) { delete(need, body) })
 				}
 			})
 		}
@@ -268,7 +273,7 @@ func (l *pressureLedger) drainAndCount(t *testing.T, child *daemonChild) int {
 	lost := 0
 	for _, tp := range pressureTopics {
 		for _, ch := range pressureChannels {
-			if n := missing(tp, ch); n > 0 {
+			if n := len(missing(tp, ch)); n > 0 {
 				t.Errorf("%s/%s: %d acknowledged messages missing", tp, ch, n)
 				lost += n
 			}

@@ -19,10 +19,10 @@ import (
 // body.
 func childHTTP(t *testing.T, c *daemonChild, method, path, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+c.http+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, "http://"+c.HTTP+path, strings.NewReader(body))
 	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
-		c.fatal(t, "%s %s: %v", method, path, err)
+		c.Fatal(t, "%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -89,12 +89,12 @@ func TestSecondDaemonOnADataPathIsRefused(t *testing.T) {
 	cfg := childConfig{DataPath: t.TempDir(), LogLevel: "error"}
 	first := startChild(t, cfg)
 	second := launchChild(t, cfg)
-	<-second.exited
-	if second.tcp != "" || !strings.Contains(second.stderr.String(), "failed to lock data-path") {
+	<-second.Exited
+	if second.TCP != "" || !strings.Contains(second.Stderr.String(), "failed to lock data-path") {
 		t.Fatalf("second daemon on the same data path: addresses %q, exit %v, stderr %q",
-			second.tcp, second.err, second.stderr)
+			second.TCP, second.Err, second.Stderr)
 	}
-	t.Logf("refused: %s", strings.TrimSpace(second.stderr.String()))
+	t.Logf("refused: %s", strings.TrimSpace(second.Stderr.String()))
 	first.kill()
 	startChild(t, cfg)
 }
