@@ -69,6 +69,10 @@ func TestChannelThatCannotStoreKeepsTheTopicsMessages(t *testing.T) {
 	if ping.code != 500 || !strings.HasPrefix(ping.body, "NOK - ") || !strings.Contains(ping.body, "budget") {
 		t.Fatalf("/ping while publishes are refused: %d %q, want 500 NOK naming the budget", ping.code, ping.body)
 	}
+	if r := httpPost(t, d, "/pub?topic=bud", []byte(strings.Repeat("x", 200))); r.code != 503 ||
+		!strings.Contains(r.body, "EXITING: ") || !strings.Contains(r.body, "budget") {
+		t.Fatalf("HTTP /pub to a full topic: %d %q, want 503 EXITING naming the budget", r.code, r.body)
+	}
 	if h := getJSON(t, d, "/stats?format=json")["health"]; h != ping.body {
 		t.Fatalf("/stats health %q, want what /ping says", h)
 	}

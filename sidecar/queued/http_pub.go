@@ -30,15 +30,24 @@ func (d *Daemon) pubTopic(r *http.Request) (url.Values, string, error) {
 	if !d.draining() {
 		if _, err := d.GetTopic(name); err != nil {
 			d.logf("ERROR", "creating topic %s: %v", name, err)
-			return nil, "", apiErr(503, "EXITING")
+			return nil, "", pubFailed(err)
 		}
 	}
 	return v, name, nil
 }
 
+// pubFailed is the answer to a publish that failed: 503 EXITING, as nsqd
+// answers a put to an exiting topic, followed by the cause when it is not
+// the drain (a full disk, say), so the client can tell why.
+func pubFailed(err error) error {
+	if errors.Is(err, errDraining) {
+		return apiErr(503, "EXITING")
+	}
+	return apiErr(503, "EXITING: "+err.Error())
+}
+
 // doPUB publishes the body as one message, deferred by defer= ms. A put
-// that fails, draining included, is 503 EXITING, as nsqd answers a put to
-// an exiting topic.
+// that fails, draining included, is 503 EXITING (see pubFailed).
 func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 	o := d.opts()
 	if r.ContentLength > o.MaxMsgSize {
@@ -68,7 +77,7 @@ func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	if err := d.publish(topic, body, delay); err != nil {
 		d.logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
-		return nil, apiErr(503, "EXITING")
+		return nil, pubFailed(err)
 	}
 	return "OK", nil
 }
@@ -101,7 +110,7 @@ func (d *Daemon) doMPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	if err := d.publishBatch(topic, msgs); err != nil {
 		d.logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
-		return nil, apiErr(503, "EXITING")
+		return nil, pubFailed(err)
 	}
 	return "OK", nil
 }

@@ -129,6 +129,15 @@ func (d *Daemon) persistMetadata() error {
 	return err
 }
 
+// persistExistence saves the metadata after a topic or channel was created
+// or deleted; ephemeral ones are not in it, so they cost no write.
+func (d *Daemon) persistExistence(ephemeral bool) error {
+	if ephemeral {
+		return nil
+	}
+	return d.persistMetadata()
+}
+
 func (d *Daemon) writeMetadata(m metadata) error {
 	b, err := json.Marshal(m)
 	if err != nil {

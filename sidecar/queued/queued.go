@@ -224,7 +224,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	}
 	d.topics[name] = t
 	d.topicsMu.Unlock()
-	if err := d.persistMetadata(); err != nil {
+	if err := d.persistExistence(t.ephemeral); err != nil {
 		// A topic that would not survive a crash is not created: what
 		// was published to it would be lost with it.
 		d.topicsMu.Lock()
@@ -263,7 +263,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 	if !ok {
 		return errors.New("topic does not exist")
 	}
-	if err := d.persistMetadata(); err != nil {
+	if err := d.persistExistence(t.ephemeral); err != nil {
 		d.topicsMu.Lock()
 		if _, again := d.topics[name]; !again {
 			d.topics[name] = t

@@ -87,7 +87,7 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 		return nil, err
 	}
 	if isNew {
-		if err := t.d.persistMetadata(); err != nil {
+		if err := t.d.persistExistence(c.ephemeral); err != nil {
 			// Not created: a channel that a crash would take away would
 			// miss what is published meanwhile.
 			t.channelsMu.Lock()
@@ -138,7 +138,7 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	delete(t.channels, name)
 	left := len(t.channels)
 	t.channelsMu.Unlock()
-	if err := t.d.persistMetadata(); err != nil {
+	if err := t.d.persistExistence(c.ephemeral); err != nil {
 		t.channelsMu.Lock()
 		if _, again := t.channels[name]; !again {
 			t.channels[name] = c
