@@ -1,0 +1,53 @@
+package v1alpha1
+
+// Names shared across components: the webhook, the operator, the chart and
+// the daemons' defaults all use these, so each is defined here once.
+
+// Opting in to injection (DESIGN.md, "Sidecar injection").
+const (
+	// InjectKey is the pod annotation (in a namespace labelled for
+	// injection) or pod label (anywhere else) that asks for the sidecar.
+	InjectKey = "sidequeue.io/inject"
+	// NamespaceInjectionLabel, set to NamespaceInjectionEnabled, opts a
+	// namespace in: its pods then ask with the annotation.
+	NamespaceInjectionLabel   = "sidequeue.io/injection"
+	NamespaceInjectionEnabled = "enabled"
+)
+
+// The annotations a pod may carry to shape its sidecar.
+const (
+	AnnotationLookup        = "sidequeue.io/lookup"
+	AnnotationDrainTimeout  = "sidequeue.io/drain-timeout"
+	AnnotationDurability    = "sidequeue.io/durability"
+	AnnotationStorage       = "sidequeue.io/storage"
+	AnnotationStorageSize   = "sidequeue.io/storage-size"
+	AnnotationStorageClass  = "sidequeue.io/storage-class"
+	AnnotationQueuedFlags   = "sidequeue.io/queued-flags"
+	AnnotationNativeSidecar = "sidequeue.io/native-sidecar"
+	AnnotationImage         = "sidequeue.io/image"
+	AnnotationCPURequest    = "sidequeue.io/cpu-request"
+	AnnotationCPULimit      = "sidequeue.io/cpu-limit"
+	AnnotationMemoryRequest = "sidequeue.io/memory-request"
+	AnnotationMemoryLimit   = "sidequeue.io/memory-limit"
+	AnnotationSkipHandoff   = "sidequeue.io/skip-handoff"
+	// AnnotationStatus is written by the webhook: what it added.
+	AnnotationStatus = "sidequeue.io/status"
+)
+
+// What injection adds.
+const (
+	LabelInjected        = "sidequeue.io/injected" // on an injected pod, "true"
+	LabelVolume          = "sidequeue.io/volume"   // on the sidecar's PVC, "true"
+	FinalizerBacklog     = "sidequeue.io/backlog"
+	SidecarContainerName = "sidequeue"
+	SidecarVolumeName    = "sidequeue-data"
+	SidecarDataPath      = "/var/lib/sidequeue"
+)
+
+// The daemons' ports, nsqd's and nsqlookupd's.
+const (
+	QueueTCPPort   = 4150
+	QueueHTTPPort  = 4151
+	LookupTCPPort  = 4160
+	LookupHTTPPort = 4161
+)
