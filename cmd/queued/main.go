@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,7 +13,10 @@ import (
 )
 
 func main() {
-	opts, showVersion, err := parseFlags(os.Args[1:])
+	opts, showVersion, err := queued.ParseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage is printed; -h is no failure, as with nsqd
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(2)

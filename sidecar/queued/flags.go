@@ -1,14 +1,15 @@
-package main
+package queued
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
-	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
 // stringList is a repeatable flag, like nsqd's --lookupd-tcp-address.
@@ -23,11 +24,16 @@ var configKeys = map[string]string{
 	"auth-http-address":   "auth_http_addresses",
 }
 
-// parseFlags takes nsqd v1.3.0's flags, names and defaults, so a script
-// written for nsqd runs queued unchanged.
-func parseFlags(args []string) (*queued.Options, bool, error) {
-	o := queued.NewOptions()
+// ParseFlags takes nsqd v1.3.0's flags, names and defaults, so a script
+// written for nsqd runs queued unchanged; the bool is --version. The
+// injection webhook calls it too, to refuse a pod whose sidecar flags would
+// crash-loop, so a bad flag returns an error that names it and prints
+// nothing: only -h prints the usage (to stderr), and only keys a --config
+// file names in vain are warned about.
+func ParseFlags(args []string) (*Options, bool, error) {
+	o := NewOptions()
 	fs := flag.NewFlagSet("queued", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	version := fs.Bool("version", false, "print version string")
 	config := fs.String("config", "", "path to config file (TOML, nsqd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
@@ -73,6 +79,10 @@ func parseFlags(args []string) (*queued.Options, bool, error) {
 	fs.BoolVar(&o.DrainOnly, "drain-only", false, "serve the data path's backlog to consumers, accept no publishes, and exit once it is empty")
 	fs.StringVar(&o.TerminationLog, "termination-log", "", "file for the one-line JSON exit summary (default /dev/termination-log when it exists)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fs.Usage()
+		}
 		return nil, false, err
 	}
 	if fs.NArg() > 0 {
@@ -94,7 +104,7 @@ func parseFlags(args []string) (*queued.Options, bool, error) {
 	if o.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
 		return nil, false, err
 	}
-	if err := queued.ParseLogLevel(o.LogLevel); err != nil {
+	if err := ParseLogLevel(o.LogLevel); err != nil {
 		return nil, false, err
 	}
 	return o, *version, nil
@@ -103,11 +113,11 @@ func parseFlags(args []string) (*queued.Options, bool, error) {
 func parseTLSRequired(v string, haveCert bool) (int, error) {
 	switch v {
 	case "true":
-		return queued.TLSRequired, nil
+		return TLSRequired, nil
 	case "tcp-https":
-		return queued.TLSRequiredExceptHTTP, nil
+		return TLSRequiredExceptHTTP, nil
 	case "false", "":
-		return queued.TLSNotRequired, nil
+		return TLSNotRequired, nil
 	}
 	return 0, fmt.Errorf("--tls-required %q: use true, false or tcp-https", v)
 }
