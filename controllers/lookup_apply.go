@@ -42,7 +42,7 @@ func lookupLabels(l *v1alpha1.Lookup) map[string]string {
 func lookupdName(l *v1alpha1.Lookup) string  { return l.Name + "-lookupd" }
 func headlessName(l *v1alpha1.Lookup) string { return headlessServiceName(l.Name) }
 
-func headlessServiceName(lookup string) string { return lookup + "-lookupd-headless" }
+func headlessServiceName(lookup string) string { return v1alpha1.HeadlessServiceName(lookup) }
 
 func ownerRef(l *v1alpha1.Lookup) *metav1ac.OwnerReferenceApplyConfiguration {
 	return metav1ac.OwnerReference().

@@ -19,8 +19,8 @@ import (
 // The ports of lookupd in a managed Lookup: nsqlookupd's defaults, so that
 // every NSQ client's documentation applies unchanged.
 const (
-	LookupdHTTPPort = 4161
-	LookupdTCPPort  = 4160
+	LookupdHTTPPort = v1alpha1.LookupHTTPPort
+	LookupdTCPPort  = v1alpha1.LookupTCPPort
 )
 
 // DefaultImage holds queued, lookupd and manager (one image, three binaries).

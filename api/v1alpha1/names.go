@@ -42,7 +42,26 @@ const (
 	SidecarContainerName = "sidequeue"
 	SidecarVolumeName    = "sidequeue-data"
 	SidecarDataPath      = "/var/lib/sidequeue"
+	// The sidecar's port names: prefixed, because a Service's targetPort
+	// by name takes the first container port of that name in the pod, and
+	// an app's own port is often called "http".
+	SidecarTCPPortName  = "sidequeue-tcp"
+	SidecarHTTPPortName = "sidequeue-http"
 )
+
+// The environment injected into the app's containers: where the sidecar
+// listens, under the names NSQ's own examples use.
+const (
+	EnvQueueTCPAddress  = "NSQD_TCP_ADDRESS"
+	EnvQueueHTTPAddress = "NSQD_HTTP_ADDRESS"
+)
+
+// DefaultLookupName is the Lookup used when a Topic or a pod names none.
+const DefaultLookupName = "default"
+
+// HeadlessServiceName is the headless Service of a managed Lookup's lookupd
+// pods, which queue daemons resolve to register with every replica.
+func HeadlessServiceName(lookup string) string { return lookup + "-lookupd-headless" }
 
 // The daemons' ports, nsqd's and nsqlookupd's.
 const (
