@@ -88,4 +88,3 @@ func ignoreNotExist(err error) error {
 	}
 	return err
 }
-
