@@ -14,25 +14,26 @@ import (
 // Who the API server sends to the webhook, as config/webhook says: the
 // two entries, their matchConditions and exclusions, counted in calls.
 
-func TestAnnotatedPodInOptedInNamespaceIsInjected(t *testing.T) {
+// Either ask is sent once and injected: the annotation in an opted-in
+// namespace, the label anywhere else.
+func TestPodsThatAskAreInjected(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t, optedIn, true)
-	pod := newPod(ns, "annotated", asks, nil)
-	must(t, create(t, pod))
-	assertInjected(t, pod)
-	if n := calls.count(injection.Path, ns); n != 1 {
-		t.Fatalf("webhook called %d times, want 1", n)
-	}
-}
-
-func TestLabelledPodInOtherNamespaceIsInjected(t *testing.T) {
-	t.Parallel()
-	ns := namespace(t, nil, true)
-	pod := newPod(ns, "labelled", nil, asks)
-	must(t, create(t, pod))
-	assertInjected(t, pod)
-	if n := calls.count(injection.Path, ns); n != 1 {
-		t.Fatalf("webhook called %d times, want 1", n)
+	for _, c := range []struct {
+		name                          string
+		nsLabels, annotations, labels map[string]string
+	}{
+		{"annotated-in-opted-in-namespace", optedIn, asks, nil},
+		{"labelled-in-other-namespace", nil, nil, asks},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := namespace(t, c.nsLabels, true)
+			pod := newPod(ns, c.name, c.annotations, c.labels)
+			must(t, create(t, pod))
+			assertInjected(t, pod)
+			if n := calls.count(injection.Path, ns); n != 1 {
+				t.Fatalf("webhook called %d times, want 1", n)
+			}
+		})
 	}
 }
 
