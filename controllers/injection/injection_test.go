@@ -12,8 +12,10 @@ import (
 	admissionregv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/sidequeue/sidequeue/controllers/injection"
@@ -30,6 +32,9 @@ func TestGenerateNamePodIsInjected(t *testing.T) {
 		t.Fatalf("pod named %q", pod.Name)
 	}
 	assertInjected(t, pod)
+	// No name and no controller when it was admitted: the event names it
+	// by its prefix.
+	waitEvent(t, ns, "Pod", "publisher-", "", injection.EventInjected)
 }
 
 // A pod as a Deployment's ReplicaSet creates it: generateName, the
@@ -151,4 +156,24 @@ func caPEM(t testing.TB) []byte {
 	var s corev1.Secret
 	must(t, k8s.Get(context.Background(), secretKey, &s))
 	return s.Data["ca.crt"]
+}
+
+// A server-side dry run is answered like any request but leaves no event
+// (sideEffects: None): the event of a real pod created after it arrives,
+// the dry run's never does.
+func TestDryRunRecordsNoEvent(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t, optedIn, true)
+	dry := newPod(ns, "dry", asks, nil)
+	must(t, k8s.Create(context.Background(), dry, client.DryRunAll))
+	assertInjected(t, dry)
+	must(t, create(t, newPod(ns, "real", asks, nil)))
+	waitEvent(t, ns, "Pod", "real", "", injection.EventInjected)
+	var list eventsv1.EventList
+	must(t, k8s.List(context.Background(), &list, client.InNamespace(ns)))
+	for _, e := range list.Items {
+		if e.Regarding.Name == "dry" {
+			t.Fatalf("event %s %q about a dry run", e.Reason, e.Note)
+		}
+	}
 }
