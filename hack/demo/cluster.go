@@ -58,6 +58,13 @@ func (d *demo) startEnvtest() error {
 			Etcd:        &envtest.Etcd{Path: filepath.Join(bin, "etcd"), Out: etcdLog, Err: etcdLog},
 			KubectlPath: filepath.Join(bin, "kubectl"),
 		},
+		// The injector's configuration from config/webhook, pointed by
+		// envtest at a local port with certificates it makes, which the
+		// manager serves with (--webhook-cert-mode=external).
+		WebhookInstallOptions: envtest.WebhookInstallOptions{
+			Paths:            []string{filepath.Join(d.root, "config", "webhook", "manifests.yaml")},
+			LocalServingHost: "127.0.0.1",
+		},
 		ControlPlaneStartTimeout: time.Minute,
 		ControlPlaneStopTimeout:  stopGrace,
 	}

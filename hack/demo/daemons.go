@@ -127,7 +127,9 @@ func (d *demo) daemonsRegistered(ctx context.Context) error {
 }
 
 // startManager runs the operator out of cluster against the demo's API
-// server, refreshing status every second so that the depth moves visibly.
+// server, refreshing status every second so that the depth moves visibly,
+// and serving the injection webhook on the port and certificates envtest
+// registered it with.
 func (d *demo) startManager(ctx context.Context) error {
 	return step("starting the manager (out of cluster)", "ready", func() error {
 		ports, err := freePorts(1)
@@ -135,9 +137,11 @@ func (d *demo) startManager(ctx context.Context) error {
 			return err
 		}
 		probe := fmt.Sprintf("127.0.0.1:%d", ports[0])
+		hook := d.env.WebhookInstallOptions
 		err = d.procs.start("manager", []string{"KUBECONFIG=" + d.kube.configPath}, d.bin("manager"),
-			"--enable-webhooks=false", "--metrics-bind-address=0", "--health-probe-bind-address="+probe,
-			"--stats-interval=1s")
+			"--webhook-cert-mode=external", "--webhook-cert-dir="+hook.LocalServingCertDir,
+			fmt.Sprintf("--webhook-port=%d", hook.LocalServingPort),
+			"--metrics-bind-address=0", "--health-probe-bind-address="+probe, "--stats-interval=1s")
 		if err == nil {
 			err = waitFor(ctx, 30*time.Second, "the manager's /readyz", httpOK(probe, "/readyz"))
 		}

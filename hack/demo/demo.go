@@ -78,6 +78,7 @@ func (d *demo) run(ctx context.Context) error {
 		d.waitReady,
 		d.publish,
 		d.consume,
+		d.showInjection,
 	}
 	for _, s := range steps {
 		if err := s(ctx); err != nil {
