@@ -2,8 +2,8 @@ package injection_test
 
 import (
 	"context"
-	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,10 +63,7 @@ func installDownWebhook(t testing.TB, label string) {
 	must(t, err)
 	var cfg admissionregv1.MutatingWebhookConfiguration
 	must(t, yaml.Unmarshal(data, &cfg))
-	addr, err := freeAddr()
-	must(t, err)
-	_, port, _ := net.SplitHostPort(addr)
-	url := "https://localhost:" + port + "/inject-pod"
+	url := "https://localhost:" + strconv.Itoa(freePort(t)) + "/inject-pod"
 	cfg.Name += "-down"
 	for i := range cfg.Webhooks {
 		w := &cfg.Webhooks[i]

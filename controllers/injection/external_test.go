@@ -3,7 +3,6 @@ package injection_test
 import (
 	"bytes"
 	"crypto/tls"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,11 +20,10 @@ import (
 func TestExternalCertificates(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	addr, err := freeAddr()
+	port := freePort(t)
+	probe, err := freeAddr()
 	must(t, err)
-	_, p, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(p)
-	stop, probe, err := startManager(injection.Options{Host: "127.0.0.1", Port: port, CertDir: dir, CertMode: injection.External})
+	stop, err := startManager(injection.Options{Host: "127.0.0.1", Port: port, CertDir: dir, CertMode: injection.External}, probe)
 	must(t, err)
 	defer stop()
 

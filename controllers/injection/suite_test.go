@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ var (
 	scheme   = runtime.NewScheme()
 	// secretBefore: the webhook Secret existed before the manager started.
 	secretBefore bool
+	testEnv      *envtest.Environment
 )
 
 const (
@@ -56,12 +58,15 @@ const (
 var secretKey = types.NamespacedName{Namespace: operatorNS, Name: injection.DefaultSecretName}
 
 func TestMain(m *testing.M) {
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	if kubeconfig := os.Getenv(replicaEnv); kubeconfig != "" {
+		os.Exit(runReplica(kubeconfig))
+	}
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
 	env := testenv.New()
 	env.WebhookInstallOptions = envtest.WebhookInstallOptions{
 		Paths:            []string{testenv.Path("config", "webhook")},
@@ -75,7 +80,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer env.Stop()
-	restCfg = cfg
+	restCfg, testEnv = cfg, env
 	hookPort = env.WebhookInstallOptions.LocalServingPort
 
 	ctrl.SetLogger(logr.Discard())
@@ -95,11 +100,12 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(certDir)
 
-	stop, probe, err := startManager(injection.Options{
-		Host: "127.0.0.1", Port: hookPort, CertDir: certDir,
-		CertMode: injection.SelfManaged, Namespace: operatorNS,
-		Rotation: injection.Rotation{ExtraDNSNames: []string{"localhost"}},
-	})
+	probe, err := freeAddr()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	stop, err := startManager(selfManaged(hookPort, certDir), probe)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -112,20 +118,26 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// selfManaged are the options of the suite's manager, and of its other
+// replicas, serving on port with certificates written to dir.
+func selfManaged(port int, dir string) injection.Options {
+	return injection.Options{
+		Host: "127.0.0.1", Port: port, CertDir: dir,
+		CertMode: injection.SelfManaged, Namespace: operatorNS,
+		Rotation: injection.Rotation{ExtraDNSNames: []string{"localhost"}},
+	}
+}
+
 // startManager runs a manager that serves the webhook as cmd/manager
-// does, its server wrapped to log calls; probe is its health address.
-func startManager(o injection.Options) (stop func(), probe string, err error) {
+// does, its server wrapped to log calls, its health probes on probe.
+func startManager(o injection.Options, probe string) (stop func(), err error) {
 	o.Inject = inject.Config{Image: testImage, ValidateFlags: func(args []string) error {
 		_, _, err := queued.ParseFlags(args)
 		return err
 	}}
 	w, err := injection.New(o)
 	if err != nil {
-		return nil, "", err
-	}
-	probe, err = freeAddr()
-	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 scheme,
@@ -134,10 +146,10 @@ func startManager(o injection.Options) (stop func(), probe string, err error) {
 		WebhookServer:          countingServer{Server: w.Server(), log: calls},
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := w.Setup(mgr); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	mgr.GetWebhookServer().Register(touchPath, touch)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -148,7 +160,7 @@ func startManager(o injection.Options) (stop func(), probe string, err error) {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
-	return func() { cancel(); <-done }, probe, nil
+	return func() { cancel(); <-done }, nil
 }
 
 // readyz is the status code of the manager's /readyz, 0 when it does not
@@ -171,6 +183,17 @@ func waitReady(probe string, d time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
+}
+
+// freePort is a loopback port free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	addr, err := freeAddr()
+	must(t, err)
+	_, p, _ := net.SplitHostPort(addr)
+	port, err := strconv.Atoi(p)
+	must(t, err)
+	return port
 }
 
 // freeAddr is a loopback address with a port free a moment ago.
