@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,12 +42,16 @@ type pressurePreset struct {
 // The memory presets keep messages in memory until they overflow: a SIGKILL
 // loses those by design (nsqd's trade of crash safety for speed), so their
 // daemons are stopped by SIGTERM, whose short drain ends with the rest
-// written to disk.
+// written to disk. Their memory queues hold 10 messages rather than nsqd's
+// 10,000, the same code, so that they overflow to the small disk within a
+// round.
+const pressureMemQueue = 10
+
 var pressurePresets = []pressurePreset{
 	{name: "disk", memQueue: 0, stop: syscall.SIGKILL},
 	{name: "fsync", memQueue: 0, syncEvery: 1, stop: syscall.SIGKILL},
-	{name: "memory", memQueue: 10000, stop: syscall.SIGTERM},
-	{name: "memory-fsync", memQueue: 10000, syncEvery: 1, stop: syscall.SIGTERM},
+	{name: "memory", memQueue: pressureMemQueue, stop: syscall.SIGTERM},
+	{name: "memory-fsync", memQueue: pressureMemQueue, syncEvery: 1, stop: syscall.SIGTERM},
 	{name: "disk-enospc", memQueue: 0, stop: syscall.SIGKILL, tmpfs: true},
 }
 
@@ -66,10 +71,13 @@ func TestDiskPressureLosesNoAcknowledgedMessage(t *testing.T) {
 // pressureLedger is what the clients saw: publishes answered OK, refused,
 // and messages finished per channel.
 type pressureLedger struct {
-	mu       sync.Mutex
-	acked    map[string]map[string]bool // topic → bodies
-	refused  int
-	finished map[string]map[string]int // "topic/channel" → body → times
+	mu      sync.Mutex
+	acked   map[string]map[string]bool // topic → bodies
+	refused int
+	// refusedFull counts the refusals for want of space (the others come
+	// from a SIGTERM's drain).
+	refusedFull int
+	finished    map[string]map[string]int // "topic/channel" → body → times
 }
 
 func newPressureLedger() *pressureLedger {
@@ -88,9 +96,10 @@ func runPressure(t *testing.T, p pressurePreset) {
 		MaxBytesPerFile: 16_000, SyncTimeout: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond,
 		LogLevel: "fatal"}
 	if p.tmpfs {
-		mountTmpfs(t, cfg.DataPath, "1m")
+		mountTmpfs(t, cfg.DataPath, "4m")
+		fillDisk(t, cfg.DataPath, 256<<10) // full after about 1,800 messages, however slow the machine
 	} else {
-		cfg.MaxDiskBytes = 60_000 // about 430 messages in each topic and channel
+		cfg.MaxDiskBytes = 30_000 // about 210 messages in each topic and channel
 	}
 	l := newPressureLedger()
 	for round := range pressureRounds {
@@ -128,13 +137,13 @@ func runPressure(t *testing.T, p pressurePreset) {
 			again += n - 1
 		}
 	}
-	t.Logf("%s: %d rounds stopped by %v; %d publishes acknowledged, %d refused; %d acknowledged lost; %d finished more than once",
-		p.name, pressureRounds, p.stop, acked, l.refused, lost, again)
+	t.Logf("%s: %d rounds stopped by %v; %d publishes acknowledged, %d refused (%d for want of space); %d acknowledged lost; %d finished more than once",
+		p.name, pressureRounds, p.stop, acked, l.refused, l.refusedFull, lost, again)
 	if lost > 0 {
 		t.Fatalf("%d acknowledged messages never reached a channel", lost)
 	}
-	if l.refused == 0 {
-		t.Fatal("no publish was refused: the disk never filled up, so this tested no pressure")
+	if l.refusedFull == 0 {
+		t.Fatal("no publish was refused for want of space: the disk never filled up, so this tested no pressure")
 	}
 }
 
@@ -157,7 +166,7 @@ func (l *pressureLedger) publish(addr, prefix string) {
 				c.Close()
 				return
 			}
-			ft, _, err := c.tryFrame()
+			ft, answer, err := c.tryFrame()
 			if err != nil {
 				c.Close()
 				return // killed: the last publish got no answer, so it was not acknowledged
@@ -167,6 +176,9 @@ func (l *pressureLedger) publish(addr, prefix string) {
 				l.acked[topic][body] = true
 			} else {
 				l.refused++
+				if !strings.Contains(string(answer), errDraining.Error()) {
+					l.refusedFull++ // not the drain: the disk or the budget
+				}
 			}
 			l.mu.Unlock()
 			if ft != protocol.FrameTypeResponse {
@@ -183,7 +195,7 @@ func (l *pressureLedger) publish(addr, prefix string) {
 // twenty), leaves after a random number, and comes back a little later,
 // until the daemon is gone.
 func (l *pressureLedger) consumeUntilGone(addr, topic, channel string) {
-	for ; ; time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond) { // away: the backlog grows
+	for ; ; time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond) { // away: the backlog grows
 
 		c, err := rawDial(addr)
 		if err != nil {
@@ -294,6 +306,21 @@ func rawDial(addr string) (*conn, error) {
 		return nil, err
 	}
 	return &conn{Conn: nc, r: bufio.NewReader(nc)}, nil
+}
+
+// fillDisk writes a ballast file into dir until only free bytes are left.
+func fillDisk(t *testing.T, dir string, free uint64) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := st.Bavail * uint64(st.Bsize)
+	if avail <= free {
+		return
+	}
+	if err := os.WriteFile(dir+"/ballast", make([]byte, avail-free), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mountTmpfs mounts a small tmpfs at dir for the test: a disk that really

@@ -146,10 +146,11 @@ func (d *Daemon) Main() error {
 	}
 	select {
 	case err := <-errc:
-		d.Exit() // a listener closed by Exit returns nil: Exit has run or is running
 		if err != nil {
+			d.Exit()
 			return err
 		}
+		<-d.exit // a listener returns nil only when Exit closed it
 	case <-d.exit:
 	}
 	if n := d.backlogLeft.Load(); n > 0 {
@@ -195,12 +196,14 @@ func (d *Daemon) Exit() {
 			}
 		}
 		d.topicsMu.Unlock()
+		// Everything is on disk: the next daemon may have the data path,
+		// as soon as this one is seen to exit.
+		d.dataPathLock.Close()
 		close(d.exit)
 		d.wg.Wait()
 		if d.registrar != nil {
 			d.registrar.Close()
 		}
-		d.dataPathLock.Close()
 	})
 }
 
