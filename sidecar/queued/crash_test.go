@@ -116,7 +116,7 @@ func TestCrashRedeliversFromTheOldestUnfinishedMessage(t *testing.T) {
 	t.Parallel()
 	dataPath := t.TempDir()
 	const recordSize = 12 + 1 + messageHeaderSize + 4 // frame, kind, header, "0042"
-	saved := func() int64 { // in records
+	saved := func() int64 {                           // in records
 		_, off, err := diskqueue.SavedReadPosition(dataPath, "t:c")
 		if err != nil || off%recordSize != 0 {
 			t.Fatalf("saved read position %d (%v): not at a record boundary", off, err)
