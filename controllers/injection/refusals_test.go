@@ -11,8 +11,10 @@ import (
 	"github.com/sidequeue/sidequeue/controllers/injection"
 )
 
-// A refused pod's creation fails with sidecar/inject's message, marked as
-// sidequeue's; the refusal is counted and told in an event on the pod.
+// Every refusal of DESIGN.md reaches whoever created the pod through the real
+// API server: the creation fails with sidecar/inject's message (the
+// annotation or field, and the fix), marked as sidequeue's; the refusal is
+// counted and told in an event on the pod.
 func TestRefusalsReachTheUser(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t, optedIn, true)
@@ -21,11 +23,24 @@ func TestRefusalsReachTheUser(t *testing.T) {
 		annotations map[string]string
 		reason      string   // the counter's, sidecar/inject's Refusal.Reason
 		says        []string // in the message
+		spec        func(*corev1.Pod)
 	}{
 		{"bad-size", map[string]string{v1alpha1.AnnotationStorageSize: "1Gx"}, "InvalidAnnotation",
-			[]string{v1alpha1.AnnotationStorageSize, "1Gx"}},
+			[]string{v1alpha1.AnnotationStorageSize, "1Gx"}, nil},
 		{"no-lookup", map[string]string{v1alpha1.AnnotationLookup: "nowhere"}, "LookupNotFound",
-			[]string{v1alpha1.AnnotationLookup, "nowhere"}},
+			[]string{v1alpha1.AnnotationLookup, "nowhere"}, nil},
+		{"bad-duration", map[string]string{v1alpha1.AnnotationDrainTimeout: "soon"}, "InvalidAnnotation",
+			[]string{v1alpha1.AnnotationDrainTimeout, "soon"}, nil},
+		{"bad-quantity", map[string]string{v1alpha1.AnnotationCPULimit: "lots"}, "InvalidAnnotation",
+			[]string{v1alpha1.AnnotationCPULimit, "lots"}, nil},
+		{"bad-preset", map[string]string{v1alpha1.AnnotationDurability: "paranoid"}, "InvalidAnnotation",
+			[]string{v1alpha1.AnnotationDurability, "paranoid", "fsync"}, nil},
+		{"misspelt", map[string]string{"sidequeue.io/drain-timout": "30s"}, "UnknownAnnotation",
+			[]string{"did you mean " + v1alpha1.AnnotationDrainTimeout}, nil},
+		{"bad-flags", map[string]string{v1alpha1.AnnotationQueuedFlags: "--max-msg-size=big"}, "InvalidQueuedFlags",
+			[]string{v1alpha1.AnnotationQueuedFlags, "max-msg-size"}, nil},
+		{"host-network", nil, "HostNetwork", []string{"spec.hostNetwork"},
+			func(p *corev1.Pod) { p.Spec.HostNetwork = true }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -34,7 +49,11 @@ func TestRefusalsReachTheUser(t *testing.T) {
 				annotations[k] = v
 			}
 			before := admissions(t, "refused", c.reason)
-			err := create(t, newPod(ns, c.name, annotations, nil))
+			pod := newPod(ns, c.name, annotations, nil)
+			if c.spec != nil {
+				c.spec(pod)
+			}
+			err := create(t, pod)
 			if !apierrors.IsForbidden(err) {
 				t.Fatalf("creating the pod: %v, want it refused (Forbidden)", err)
 			}
