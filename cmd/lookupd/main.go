@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
+	"github.com/sidequeue/sidequeue/internal/version"
 	"github.com/sidequeue/sidequeue/lookup"
 )
 
@@ -21,7 +22,7 @@ func main() {
 		os.Exit(2)
 	}
 	if showVersion {
-		fmt.Printf("lookupd v%s (built w/%s)\n", lookup.Version, runtime.Version())
+		fmt.Printf("lookupd v%s (built w/%s)\n", version.Version, runtime.Version())
 		return
 	}
 	l, err := lookup.New(opts)

@@ -5,7 +5,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	goruntime "runtime"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,6 +21,7 @@ import (
 	"github.com/sidequeue/sidequeue/controllers"
 	"github.com/sidequeue/sidequeue/controllers/injection"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+	"github.com/sidequeue/sidequeue/internal/version"
 	"github.com/sidequeue/sidequeue/sidecar/inject"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
@@ -26,10 +29,11 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, sidecarImage string
-		leaderElect, enableWebhooks          bool
+		leaderElect, enableWebhooks, showVer bool
 		statsInterval                        time.Duration
 		hook                                 injection.Options
 	)
+	flag.BoolVar(&showVer, "version", false, "print version string")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address the metrics endpoint binds to; 0 disables it")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address the health probes bind to")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one manager is active")
@@ -45,6 +49,10 @@ func main() {
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if showVer {
+		fmt.Printf("manager v%s (built w/%s)\n", version.Version, goruntime.Version())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 

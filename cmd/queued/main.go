@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/sidequeue/sidequeue/internal/version"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
@@ -22,7 +23,9 @@ func main() {
 		os.Exit(2)
 	}
 	if showVersion {
-		fmt.Printf("queued v%s (built w/%s)\n", queued.Version, runtime.Version())
+		// nsqd's format, with the product version; clients see
+		// queued.Version (nsqd's) on /info and in IDENTIFY.
+		fmt.Printf("queued v%s (built w/%s)\n", version.Version, runtime.Version())
 		return
 	}
 	d, err := queued.New(opts)
