@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // claimDataPath makes sure the data path is a writable directory that no
@@ -21,7 +22,7 @@ func claimDataPath(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--data-path %s cannot be opened: %w", path, err)
 	}
-	if err := syscall.Flock(int(dir.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockDir(dir); err != nil {
 		dir.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("failed to lock data-path %s: another queued or nsqd is using it; give each daemon its own --data-path", path)
@@ -39,6 +40,24 @@ func claimDataPath(path string) (*os.File, error) {
 // starts, to serve its backlog to consumers, and frees space as it does.
 func isDiskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// lockWait is how long a lock held by someone else is tried again before
+// the start is refused: a daemon that is exiting, or a process forked by
+// this one that has not yet run exec (it holds a copy of every open file,
+// locks included, for that moment), lets go within it; a second daemon on
+// the path does not.
+const lockWait = time.Second
+
+func lockDir(dir *os.File) error {
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := syscall.Flock(int(dir.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // probeWritable creates, writes, fsyncs and removes a small file.
