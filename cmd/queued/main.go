@@ -33,7 +33,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
 	}
-	go d.HandleSignals()
+	d.HandleSignals()
 	if err := d.Main(); err != nil {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)

@@ -109,11 +109,13 @@ func (q *Queue) Append(payload []byte) error {
 // AppendBatch is PutBatch without waiting for the fsync.
 func (q *Queue) AppendBatch(payloads [][]byte) (int, error) { return q.putBatch(payloads, false, true) }
 
-// PutUnbudgeted is Put beyond MaxDiskBytes: for a record its owner has
-// already accepted and would otherwise lose (memory written to disk at
-// shutdown), as opposed to new work, which the budget may refuse.
-func (q *Queue) PutUnbudgeted(payload []byte) error {
-	_, err := q.putBatch([][]byte{payload}, true, false)
+// AppendUnbudgeted is Append beyond MaxDiskBytes: for a record its owner
+// has already accepted and would otherwise lose (memory written to disk at
+// shutdown), as opposed to new work, which the budget may refuse. It does
+// not wait for an fsync, so that a shutdown writing many costs one: Close
+// (or Sync) makes them durable.
+func (q *Queue) AppendUnbudgeted(payload []byte) error {
+	_, err := q.putBatch([][]byte{payload}, false, false)
 	return err
 }
 

@@ -337,7 +337,7 @@ func TestPutBatchOverBudgetStoresWhatFits(t *testing.T) {
 	expectRecords(t, readAll(t, q), 0, 10)
 }
 
-func TestPutUnbudgetedGoesBeyondTheBudget(t *testing.T) {
+func TestAppendUnbudgetedGoesBeyondTheBudget(t *testing.T) {
 	t.Parallel()
 	o := testOptions()
 	o.MaxDiskBytes = 10 * recordSize(len(record(0)))
@@ -346,8 +346,8 @@ func TestPutUnbudgetedGoesBeyondTheBudget(t *testing.T) {
 	if err := q.Put(record(10)); !errors.Is(err, ErrDiskFull) {
 		t.Fatalf("Put over budget: %v", err)
 	}
-	if err := q.PutUnbudgeted(record(10)); err != nil {
-		t.Fatalf("PutUnbudgeted over budget: %v", err)
+	if err := q.AppendUnbudgeted(record(10)); err != nil {
+		t.Fatalf("AppendUnbudgeted over budget: %v", err)
 	}
 	expectRecords(t, readAll(t, q), 0, 11)
 }

@@ -13,7 +13,7 @@ import (
 // their overflow is dropped).
 type backendQueue interface {
 	Put([]byte) error
-	PutUnbudgeted([]byte) error
+	AppendUnbudgeted([]byte) error
 	PutBatch([][]byte) (int, error)
 	AppendBatch([][]byte) (int, error)
 	Sync() error
@@ -35,7 +35,7 @@ var (
 type discardQueue struct{}
 
 func (discardQueue) Put([]byte) error                    { return nil }
-func (discardQueue) PutUnbudgeted([]byte) error          { return nil }
+func (discardQueue) AppendUnbudgeted([]byte) error       { return nil }
 func (discardQueue) PutBatch(b [][]byte) (int, error)    { return len(b), nil }
 func (discardQueue) AppendBatch(b [][]byte) (int, error) { return len(b), nil }
 func (discardQueue) Sync() error                         { return nil }
@@ -52,7 +52,7 @@ func (discardQueue) Close() error               { return nil }
 
 var diskBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// writeToBackend stores m with put (a backend's Put, or PutUnbudgeted for
+// writeToBackend stores m with put (a backend's Put, or AppendUnbudgeted for
 // what memory holds at shutdown), with its due time if deferred (0 if not).
 func writeToBackend(put func([]byte) error, m *Message, dueAt int64) error {
 	bp := diskBufPool.Get().(*[]byte)

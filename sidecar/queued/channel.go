@@ -17,6 +17,7 @@ type Channel struct {
 	messageCount atomic.Uint64
 	timeoutCount atomic.Uint64
 	emptied      atomic.Uint64 // times emptied: a retrying pump gives up on an emptied channel
+	deleting     atomic.Bool   // being deleted: left out of the metadata, refused to new clients
 
 	topicName string
 	name      string

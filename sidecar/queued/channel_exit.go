@@ -64,19 +64,19 @@ func (c *Channel) exit(deleted bool) error {
 func (c *Channel) flush(held *diskMessage) error {
 	var errs []error
 	if held != nil {
-		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, held.msg, held.dueAt))
+		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, held.msg, held.dueAt))
 	}
 	for len(c.memoryMsgs) > 0 {
-		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, <-c.memoryMsgs, 0))
+		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, <-c.memoryMsgs, 0))
 	}
 	c.inFlightMu.Lock()
 	for _, m := range c.inFlight {
-		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, m, 0))
+		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, m, 0))
 	}
 	c.inFlightMu.Unlock()
 	c.deferredMu.Lock()
 	for _, m := range c.deferred {
-		errs = append(errs, writeToBackend(c.backend.PutUnbudgeted, m, m.pri))
+		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, m, m.pri))
 	}
 	c.deferredMu.Unlock()
 	if err := errors.Join(errs...); err != nil {

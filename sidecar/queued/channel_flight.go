@@ -113,12 +113,15 @@ func (c *Channel) requeue(m *Message) error {
 func (c *Channel) startDeferred(m *Message, dueAt int64) {
 	m.pri = dueAt
 	c.deferredMu.Lock()
-	defer c.deferredMu.Unlock()
-	if _, ok := c.deferred[m.ID]; ok {
-		return
+	_, dup := c.deferred[m.ID]
+	if !dup {
+		c.deferred[m.ID] = m
+		c.deferredPQ.push(m)
 	}
-	c.deferred[m.ID] = m
-	c.deferredPQ.push(m)
+	c.deferredMu.Unlock()
+	if dup {
+		c.resolve(m) // a second copy (a crash delivered it again): done, lest it pin the position
+	}
 }
 
 // processInFlight requeues messages whose timeout has passed.

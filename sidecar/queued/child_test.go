@@ -61,7 +61,7 @@ func TestDaemonChild(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "queued:", err)
 		os.Exit(1)
 	}
-	go d.HandleSignals()
+	d.HandleSignals()
 	testutil.Serve(d.TCPAddr(), d.HTTPAddr(), d.Main, "queued")
 }
 

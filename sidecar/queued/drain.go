@@ -112,10 +112,15 @@ func (d *Daemon) writeTerminationLog(depth int64) error {
 // HandleSignals gives signals their meaning until the daemon exits: SIGTERM
 // drains (for --drain-timeout), so a pod's backlog is consumed before it
 // goes; SIGINT, or SIGTERM while draining, stops at once, keeping the
-// backlog on disk. Every way out writes the summary.
+// backlog on disk. Every way out writes the summary. The signals are taken
+// before it returns, so none arriving after that kills the process.
 func (d *Daemon) HandleSignals() {
 	signals := make(chan os.Signal, 2)
 	ossignal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go d.handleSignals(signals)
+}
+
+func (d *Daemon) handleSignals(signals chan os.Signal) {
 	defer ossignal.Stop(signals)
 	for {
 		select {

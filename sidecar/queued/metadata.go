@@ -102,12 +102,12 @@ func (d *Daemon) snapshotMetadata() metadata {
 	d.topicsMu.RLock()
 	defer d.topicsMu.RUnlock()
 	for _, t := range d.topics {
-		if t.ephemeral {
+		if t.ephemeral || t.deleting.Load() {
 			continue
 		}
 		tm := topicMetadata{Name: t.name, Paused: t.IsPaused(), Channels: []channelMetadata{}}
 		for _, c := range t.sortedChannels() {
-			if !c.ephemeral {
+			if !c.ephemeral && !c.deleting.Load() {
 				tm.Channels = append(tm.Channels, channelMetadata{Name: c.name, Paused: c.IsPaused()})
 			}
 		}

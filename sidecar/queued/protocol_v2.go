@@ -184,6 +184,7 @@ func (d *Daemon) messagePump(c *client, started chan struct{}) {
 			return
 		}
 		if sampleRate > 0 && rand.Int32N(100) > sampleRate {
+			ch.resolve(m) // sampled out is done with, as in nsqd: it must not pin the channel's position
 			continue
 		}
 		// Counted before the message is in flight, where an exiting

@@ -3,6 +3,7 @@ package queued
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -154,21 +155,24 @@ func (d *Daemon) SUB(c *client, params [][]byte) ([]byte, error) {
 // channel was being deleted under it.
 func (d *Daemon) subscribe(c *client, topicName, channelName string) (*Channel, error) {
 	for attempt := 1; ; attempt++ {
+		var ch *Channel
 		t, err := d.GetTopic(topicName)
-		if err != nil {
-			return nil, protocol.NewFatalClientErr(err, "E_SUB_FAILED", "SUB failed "+err.Error())
+		if err == nil {
+			ch, err = t.GetChannel(channelName)
 		}
-		ch, err := t.GetChannel(channelName)
 		if err == nil {
 			err = ch.AddClient(c)
 		}
-		if err != nil {
+		deleted := errors.Is(err, errExiting) && !d.closing.Load()
+		if err != nil && !deleted {
 			return nil, protocol.NewFatalClientErr(err, "E_SUB_FAILED", "SUB failed "+err.Error())
 		}
-		if !(ch.ephemeral && ch.Exiting()) && !(t.ephemeral && t.Exiting()) {
+		if err == nil && !(ch.ephemeral && ch.Exiting()) && !(t.ephemeral && t.Exiting()) {
 			return ch, nil
 		}
-		ch.RemoveClient(c.ID)
+		if err == nil {
+			ch.RemoveClient(c.ID)
+		}
 		if attempt >= 2 {
 			return nil, fatal("E_SUB_FAILED", "SUB failed to deleted topic/channel")
 		}

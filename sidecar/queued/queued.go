@@ -46,6 +46,7 @@ type Daemon struct {
 	healthState  healthState
 	registrar    *registrar.Registrar
 
+	closing  atomic.Bool // Exit has begun: no topic is created any more
 	loopsMu  sync.Mutex
 	exiting  bool // guarded by loopsMu
 	exitOnce sync.Once
@@ -178,6 +179,7 @@ func (d *Daemon) goLoop(f func()) {
 // messages on disk) and saves the metadata.
 func (d *Daemon) Exit() {
 	d.exitOnce.Do(func() {
+		d.closing.Store(true)
 		d.loopsMu.Lock()
 		d.exiting = true
 		d.loopsMu.Unlock()
@@ -213,12 +215,15 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	t, ok := d.topics[name]
 	d.topicsMu.RUnlock()
 	if ok {
-		return t, nil
+		return t, t.usable()
+	}
+	if d.closing.Load() {
+		return nil, errExiting // nothing new once Exit has begun: its lock may be gone
 	}
 	d.topicsMu.Lock()
 	if t, ok = d.topics[name]; ok {
 		d.topicsMu.Unlock()
-		return t, nil
+		return t, t.usable()
 	}
 	t, err := newTopic(name, d)
 	if err != nil {
@@ -231,7 +236,9 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 		// A topic that would not survive a crash is not created: what
 		// was published to it would be lost with it.
 		d.topicsMu.Lock()
-		delete(d.topics, name)
+		if d.topics[name] == t {
+			delete(d.topics, name)
+		}
 		d.topicsMu.Unlock()
 		t.Close()
 		return nil, fmt.Errorf("topic %s not created: %w", name, err)
@@ -257,24 +264,26 @@ func (d *Daemon) GetExistingTopic(name string) (*Topic, error) {
 }
 
 // DeleteExistingTopic deletes a topic, its channels and their messages.
-// The metadata forgets it first, so a crash never brings it back.
+// The metadata forgets it first, so a crash never brings it back; the name
+// stays taken (publishes to it refused) until its files are gone, so that
+// no new topic of that name opens them meanwhile.
 func (d *Daemon) DeleteExistingTopic(name string) error {
-	d.topicsMu.Lock()
+	d.topicsMu.RLock()
 	t, ok := d.topics[name]
-	delete(d.topics, name)
-	d.topicsMu.Unlock()
-	if !ok {
+	d.topicsMu.RUnlock()
+	if !ok || !t.deleting.CompareAndSwap(false, true) {
 		return errors.New("topic does not exist")
 	}
 	if err := d.persistExistence(t.ephemeral); err != nil {
-		d.topicsMu.Lock()
-		if _, again := d.topics[name]; !again {
-			d.topics[name] = t
-		}
-		d.topicsMu.Unlock()
+		t.deleting.Store(false)
 		return fmt.Errorf("topic %s not deleted: %w", name, err)
 	}
 	err := t.Delete()
+	d.topicsMu.Lock()
+	if d.topics[name] == t {
+		delete(d.topics, name)
+	}
+	d.topicsMu.Unlock()
 	d.topicDeleted(t)
 	return err
 }

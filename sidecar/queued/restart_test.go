@@ -5,14 +5,18 @@ package queued
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
 )
 
 // childHTTP sends a request to a child daemon and returns the status and
@@ -204,5 +208,66 @@ func TestStopWritesTheSummaryAndAnUnfinishedDrainFails(t *testing.T) {
 	err, summary = run(func(d *Daemon) { d.StartDrain(time.Hour); d.Stop() })
 	if !errors.Is(err, ErrBacklogLeft) || summary != `{"drained":false,"depth":2}`+"\n" {
 		t.Fatalf("second SIGTERM during a drain: Main %v, summary %q", err, summary)
+	}
+}
+
+// Deleting a topic while it is published to: the name stays taken until the
+// files are gone, so a publish during the deletion is refused or deleted
+// with the topic, and every publish acknowledged after the deletion returned
+// is in the new topic of that name after a restart. A new topic used to
+// open the files being deleted and acknowledge writes into a removed file.
+func TestTopicDeletedWhilePublishedKeepsLaterPublishes(t *testing.T) {
+	t.Parallel()
+	dataPath := t.TempDir()
+	disk := func(o *Options) { o.DataPath, o.MemQueueSize = dataPath, 0 }
+	d := startDaemon(t, disk)
+	subscribe(t, d, "gone", "c").Close()
+	publishN(t, d, "gone", 100)
+
+	var deleted atomic.Bool
+	after := map[string]bool{} // acknowledged, sent after the deletion returned
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; len(after) < 300; i++ {
+			c, err := rawDial(d.TCPAddr().String())
+			if err != nil {
+				return
+			}
+			for ; ; i++ {
+				sentAfter := deleted.Load()
+				body := fmt.Sprintf("m%05d", i)
+				if c.tryCmd("PUB gone", []byte(body)) != nil {
+					break
+				}
+				ft, _, err := c.tryFrame()
+				if err != nil || ft != protocol.FrameTypeResponse {
+					break // refused during the deletion: the connection is closed
+				}
+				if sentAfter {
+					after[body] = true
+				}
+				if len(after) >= 300 {
+					break
+				}
+			}
+			c.Close()
+		}
+	}()
+	if err := d.DeleteExistingTopic("gone"); err != nil {
+		t.Fatal(err)
+	}
+	deleted.Store(true)
+	<-done
+	d.Exit()
+
+	d = startDaemon(t, disk)
+	tp, err := d.GetExistingTopic("gone")
+	if err != nil {
+		t.Fatalf("after the restart: %v; want the topic published to after its deletion", err)
+	}
+	waitFor(t, "the topic's depth", func() bool { return tp.Depth() >= int64(len(after)) })
+	if n := tp.Depth(); n < int64(len(after)) {
+		t.Fatalf("depth %d after the restart, want at least the %d acknowledged after the deletion", n, len(after))
 	}
 }

@@ -31,8 +31,9 @@ type Topic struct {
 	exit            chan struct{}
 	pumpDone        chan struct{}
 
-	inPump atomic.Int64 // messages the pump has taken and not yet delivered
-	unsent []*Message   // from memory, not delivered when the pump stopped
+	deleting atomic.Bool  // being deleted: left out of the metadata, refused to publishers
+	inPump   atomic.Int64 // messages the pump has taken and not yet delivered
+	unsent   []*Message   // from memory, not delivered when the pump stopped
 
 	exitMu   sync.RWMutex
 	exiting  bool
@@ -71,6 +72,15 @@ func (t *Topic) Start() {
 	}
 }
 
+// usable is nil, or why the topic takes no publishes or channels: it is
+// being deleted.
+func (t *Topic) usable() error {
+	if t.deleting.Load() {
+		return errExiting
+	}
+	return nil
+}
+
 // Exiting reports whether the topic is closing or deleted.
 func (t *Topic) Exiting() bool {
 	t.exitMu.RLock()
@@ -86,12 +96,17 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.deleting.Load() {
+		return nil, errExiting
+	}
 	if isNew {
 		if err := t.d.persistExistence(c.ephemeral); err != nil {
 			// Not created: a channel that a crash would take away would
 			// miss what is published meanwhile.
 			t.channelsMu.Lock()
-			delete(t.channels, name)
+			if t.channels[name] == c {
+				delete(t.channels, name)
+			}
 			t.channelsMu.Unlock()
 			c.Close()
 			return nil, fmt.Errorf("channel %s not created: %w", name, err)
@@ -129,25 +144,26 @@ func (t *Topic) GetExistingChannel(name string) (*Channel, error) {
 // DeleteExistingChannel deletes a channel and its messages. The metadata
 // forgets it first, so a crash never brings it back.
 func (t *Topic) DeleteExistingChannel(name string) error {
-	t.channelsMu.Lock()
+	t.channelsMu.RLock()
 	c, ok := t.channels[name]
-	if !ok {
-		t.channelsMu.Unlock()
+	t.channelsMu.RUnlock()
+	if !ok || !c.deleting.CompareAndSwap(false, true) {
 		return errors.New("channel does not exist")
 	}
-	delete(t.channels, name)
-	left := len(t.channels)
-	t.channelsMu.Unlock()
+	// The name stays taken until the files are gone, so that no new
+	// channel of that name opens them meanwhile.
 	if err := t.d.persistExistence(c.ephemeral); err != nil {
-		t.channelsMu.Lock()
-		if _, again := t.channels[name]; !again {
-			t.channels[name] = c
-		}
-		t.channelsMu.Unlock()
+		c.deleting.Store(false)
 		return fmt.Errorf("channel %s not deleted: %w", name, err)
 	}
 	t.d.logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
 	err := c.Delete()
+	t.channelsMu.Lock()
+	if t.channels[name] == c {
+		delete(t.channels, name)
+	}
+	left := len(t.channels)
+	t.channelsMu.Unlock()
 	signal(t.channelsChanged)
 	t.d.channelDeleted(t, c)
 	if left == 0 && t.ephemeral {

@@ -142,6 +142,7 @@ func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
 		for _, c := range chans {
 			if err := c.backend.Sync(); err != nil {
 				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
+				t.d.healthState.report(c.String(), err)
 				return true
 			}
 		}
@@ -238,11 +239,11 @@ func (t *Topic) exitTopic(deleted bool) error {
 		return errors.Join(append(errs, t.backend.Delete())...)
 	}
 	for _, m := range t.unsent {
-		errs = append(errs, writeToBackend(t.backend.PutUnbudgeted, m, m.deferUntil))
+		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
 	}
 	for len(t.memoryMsgs) > 0 {
 		m := <-t.memoryMsgs
-		errs = append(errs, writeToBackend(t.backend.PutUnbudgeted, m, m.deferUntil))
+		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
 	}
 	return errors.Join(append(errs, t.backend.Close())...)
 }
