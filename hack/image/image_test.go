@@ -1,0 +1,224 @@
+package main
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// testVersion is stamped with -X, to see that the flag reaches every binary.
+const testVersion = "0.0.0-imagetest"
+
+// TestImage builds the binaries once for this machine, assembles the image
+// twice into different places (same digest), and checks the config and
+// that each binary in the layer answers --version with testVersion.
+func TestImage(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the image's binaries are linux ones")
+	}
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
+	bins := t.TempDir()
+	if err := buildBinaries(root, testVersion, p, bins); err != nil {
+		t.Fatal(err)
+	}
+	epoch := time.Unix(0, 0).UTC()
+	out1 := filepath.Join(t.TempDir(), "a.tar")
+	out2 := filepath.Join(t.TempDir(), "b", "image.tar")
+	d1, err := writeImage(out1, testVersion, epoch, []v1.Platform{p}, []string{bins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := writeImage(out2, testVersion, epoch, []v1.Platform{p}, []string{bins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d1 != d2 {
+		t.Fatalf("built twice, two digests: %s, %s", d1, d2)
+	}
+	if !sameFile(t, out1, out2) {
+		t.Fatal("built twice, the tarballs differ")
+	}
+
+	// Read the tarball back as an OCI layout.
+	dir := t.TempDir()
+	untar(t, out1, dir)
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Digest != d1 {
+		t.Fatalf("index.json names %+v, want one manifest %s", im.Manifests, d1)
+	}
+	if ref := im.Manifests[0].Annotations["org.opencontainers.image.ref.name"]; ref != testVersion {
+		t.Errorf("ref.name %q, want %q", ref, testVersion)
+	}
+	img, err := idx.Image(d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" || c.WorkingDir != "/" || len(c.Entrypoint) != 0 || len(c.Cmd) != 0 {
+		t.Errorf("config: User %q WorkingDir %q Entrypoint %q Cmd %q; want 65532:65532, /, none, none", c.User, c.WorkingDir, c.Entrypoint, c.Cmd)
+	}
+	if cf.OS != p.OS || cf.Architecture != p.Architecture || !cf.Created.Time.Equal(epoch) {
+		t.Errorf("config: %s/%s created %v", cf.OS, cf.Architecture, cf.Created)
+	}
+	if v := c.Labels["org.opencontainers.image.version"]; v != testVersion {
+		t.Errorf("label version %q, want %q", v, testVersion)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("layers: %d, %v; want one", len(layers), err)
+	}
+
+	// Extract the layer and run each binary.
+	rootfs := t.TempDir()
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var names []string
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if !h.ModTime.Equal(epoch) || h.Uid != 0 || h.Gid != 0 {
+			t.Errorf("%s: mtime %v, owner %d:%d; want %v, 0:0", h.Name, h.ModTime, h.Uid, h.Gid, epoch)
+		}
+		target := filepath.Join(rootfs, filepath.FromSlash(h.Name))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, b, os.FileMode(h.Mode)&0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Exactly these: no shell, nothing else.
+	want := "etc/ etc/group etc/passwd tmp/ usr/ usr/local/ usr/local/bin/ usr/local/bin/lookupd usr/local/bin/manager usr/local/bin/queued"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("layer holds %s\nwant        %s", got, want)
+	}
+	for _, name := range commands {
+		out, err := exec.Command(filepath.Join(rootfs, "usr/local/bin", name), "--version").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s --version: %v: %s", name, err, out)
+			continue
+		}
+		re := regexp.MustCompile(`^` + name + ` v` + regexp.QuoteMeta(testVersion) + ` \(built w/go[0-9.]+\S*\)\n$`)
+		if !re.Match(out) {
+			t.Errorf("%s --version printed %q, want %s", name, out, re)
+		}
+	}
+}
+
+func TestDefaultVersion(t *testing.T) {
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := defaultVersion(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tagPattern.MatchString(v) {
+		t.Fatalf("internal/version Default %q is no image tag", v)
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	if e, err := sourceDateEpoch(); err != nil || e.Unix() != 0 {
+		t.Fatalf("unset: %v, %v; want 1970", e, err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	if e, err := sourceDateEpoch(); err != nil || e.Unix() != 1700000000 {
+		t.Fatalf("set: %v, %v", e, err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	if _, err := sourceDateEpoch(); err == nil {
+		t.Fatal("a bad SOURCE_DATE_EPOCH is accepted")
+	}
+}
+
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(x) == string(y)
+}
+
+func untar(t *testing.T, path, dir string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
