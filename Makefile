@@ -1,11 +1,12 @@
 # sidequeue: NSQ-compatible messaging, native to Kubernetes.
 GO      ?= go
 BIN     := $(CURDIR)/bin
-# Every module in the repository: the product, and the benchmark module that
-# keeps upstream NSQ code out of the product's go.mod.
-MODULES := . test/bench
+# Every module in the repository: the product, the benchmark module that
+# keeps upstream NSQ code out of the product's go.mod, and the image builder
+# that keeps go-containerregistry out of it.
+MODULES := . test/bench hack/image
 
-.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue upstream k8s-bin demo test-demo clean
+.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image upstream k8s-bin demo test-demo clean
 
 all: build
 
@@ -18,8 +19,8 @@ build:
 
 ## test: everything CI runs: lint, every test with the race detector,
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151), interop
-## with nsq v1.3.0, and the demo's round trip (lookupd on 4160/4161)
-test: verify-generated lint unit test-gonsq test-interop test-demo
+## with nsq v1.3.0, the demo's round trip (lookupd on 4160/4161), and the image
+test: verify-generated lint unit test-gonsq test-interop test-demo test-image
 
 # controller-gen is pinned by a tool directive in hack/tools/go.mod, a module of
 # its own, so the product's go.mod carries none of its dependencies.
@@ -58,6 +59,18 @@ lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## image: the container image (queued, lookupd, manager) as an OCI tarball in
+## bin/image/, without Docker; prints its path and digest. VERSION overrides
+## internal/version's Default, PLATFORMS (default linux/amd64) may list
+## linux/arm64 too (docs/guide/install.md)
+image:
+	$(GO) -C hack/image run . $(if $(VERSION),-version $(VERSION)) $(if $(PLATFORMS),-platforms $(PLATFORMS))
+
+## test-image: the image built twice gives one digest, runs as 65532, and
+## each binary in it answers --version
+test-image:
+	$(GO) -C hack/image test -count=1 ./...
 
 ## upstream: build nsqd, nsqlookupd and nsqadmin v1.3.0 into bin/upstream/
 upstream:
