@@ -14,6 +14,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/internal/version"
 )
 
 // The ports of lookupd in a managed Lookup: nsqlookupd's defaults, so that
@@ -23,8 +24,9 @@ const (
 	LookupdTCPPort  = v1alpha1.LookupTCPPort
 )
 
-// DefaultImage holds queued, lookupd and manager (one image, three binaries).
-const DefaultImage = "sidequeue:latest"
+// DefaultImage holds queued, lookupd and manager (one image, three binaries):
+// the image this manager was built as (hack/image tags it with the version).
+var DefaultImage = version.Image()
 
 // readinessDelaySeconds is two of queued's --lookupd-resolve-interval.
 const readinessDelaySeconds = 10
