@@ -135,9 +135,11 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
-	if d.registrar != nil {
+	d.loopsMu.Lock()
+	if d.registrar != nil && !d.exiting { // Exit, once begun, may be closing it
 		d.registrar.Start()
 	}
+	d.loopsMu.Unlock()
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
