@@ -19,7 +19,6 @@ type backendQueue interface {
 	Sync() error
 	ReadNext() ([]byte, diskqueue.Position, error)
 	Commit(diskqueue.Position)
-	CommitAll()
 	DataReady() <-chan struct{}
 	Depth() int64
 	Empty() error
@@ -43,7 +42,6 @@ func (discardQueue) ReadNext() ([]byte, diskqueue.Position, error) {
 	return nil, diskqueue.Position{}, diskqueue.ErrEmpty
 }
 func (discardQueue) Commit(diskqueue.Position)  {}
-func (discardQueue) CommitAll()                 {}
 func (discardQueue) DataReady() <-chan struct{} { return nil }
 func (discardQueue) Depth() int64               { return 0 }
 func (discardQueue) Empty() error               { return nil }

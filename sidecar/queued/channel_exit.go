@@ -60,28 +60,42 @@ func (c *Channel) exit(deleted bool) error {
 // flush writes what lives only in memory to disk: the message the disk
 // reader held, the memory queue, in-flight messages (to be delivered again)
 // and deferred ones (with their due times). --max-disk-bytes does not
-// apply: these were accepted, and refusing them now would lose them.
+// apply: these were accepted, and refusing them now would lose them. Each
+// message written again is done with in its old place (the ledger); one
+// that could not be written, or that a requeue racing this exit let go
+// of, is not, so its old place is kept and a restart delivers it again.
 func (c *Channel) flush(held *diskMessage) error {
 	var errs []error
+	keep := func(m *Message, dueAt int64) {
+		if err := writeToBackend(c.backend.AppendUnbudgeted, m, dueAt); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		c.resolve(m)
+	}
 	if held != nil {
-		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, held.msg, held.dueAt))
+		keep(held.msg, held.dueAt)
 	}
 	for len(c.memoryMsgs) > 0 {
-		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, <-c.memoryMsgs, 0))
+		keep(<-c.memoryMsgs, 0)
 	}
 	c.inFlightMu.Lock()
+	inFlight := make([]*Message, 0, len(c.inFlight))
 	for _, m := range c.inFlight {
-		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, m, 0))
+		inFlight = append(inFlight, m)
 	}
 	c.inFlightMu.Unlock()
+	for _, m := range inFlight {
+		keep(m, 0)
+	}
 	c.deferredMu.Lock()
+	deferred := make([]*Message, 0, len(c.deferred))
 	for _, m := range c.deferred {
-		errs = append(errs, writeToBackend(c.backend.AppendUnbudgeted, m, m.pri))
+		deferred = append(deferred, m)
 	}
 	c.deferredMu.Unlock()
-	if err := errors.Join(errs...); err != nil {
-		return err // keep the old positions: a restart delivers them again
+	for _, m := range deferred {
+		keep(m, m.pri)
 	}
-	c.backend.CommitAll() // every message read is written again above
-	return nil
+	return errors.Join(errs...)
 }
