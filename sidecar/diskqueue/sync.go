@@ -15,22 +15,19 @@ func (q *Queue) syncLoop() {
 	defer ticker.Stop()
 	lastOps := q.ops.Load()
 	for {
+		idle := false // no write or read for a whole tick
 		select {
 		case <-q.exit:
 			return
 		case <-ticker.C:
-			idle := q.ops.Load() == lastOps
-			lastOps = q.ops.Load()
-			if err := q.sync(); err != nil {
-				q.opts.logf("diskqueue: %s: sync failed: %v", q.files.name, err)
-			} else if idle {
-				q.closeIdle()
-			}
-			continue
+			ops := q.ops.Load()
+			idle, lastOps = ops == lastOps, ops
 		case <-q.syncNow:
 		}
 		if err := q.sync(); err != nil {
 			q.opts.logf("diskqueue: %s: sync failed: %v", q.files.name, err)
+		} else if idle {
+			q.closeIdle()
 		}
 	}
 }
