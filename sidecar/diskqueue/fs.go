@@ -3,6 +3,7 @@ package diskqueue
 import (
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // file is what the queue needs of an open segment. *os.File is one; tests
@@ -39,11 +40,9 @@ func (osFS) Remove(name string) error             { return os.Remove(name) }
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
 // SyncDir makes created, renamed and removed names in dir survive a power loss.
-func (osFS) SyncDir(dir string) error { return SyncDir(dir) }
-
-// SyncDir fsyncs a directory, so that names created, renamed and removed in
-// it survive a power loss; queued uses it for its own metadata file.
-func SyncDir(dir string) error {
+// SyncDir makes names created, renamed and removed in dir survive a power
+// loss.
+func (osFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -51,6 +50,36 @@ func SyncDir(dir string) error {
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// ReplaceFile replaces path with data atomically and durably: a temp file,
+// fsync, rename, fsync of the directory. queued keeps its own metadata file
+// with it.
+func ReplaceFile(path string, data []byte) error { return replaceFile(osFS{}, path, data) }
+
+func replaceFile(fs fileSystem, path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fs.Rename(tmp, path)
+	}
+	if err == nil {
+		err = fs.SyncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		fs.Remove(tmp)
 	}
 	return err
 }

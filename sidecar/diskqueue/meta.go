@@ -171,25 +171,7 @@ func (ms *metaStore) writeSlot(fs fileSystem, m meta, gen uint64) error {
 func (ms *metaStore) create(fs fileSystem, m meta, gen uint64) error {
 	b := make([]byte, metaFileSize)
 	copy(b[(gen%2)*metaSlotSize:], m.marshalSlot(gen))
-	tmp := ms.meta() + ".tmp"
-	f, err := fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fs.Rename(tmp, ms.meta())
-	}
-	if err == nil {
-		err = fs.SyncDir(ms.dir)
-	}
-	return err
+	return replaceFile(fs, ms.meta(), b)
 }
 
 // read returns the newest intact metadata and remembers its generation.

@@ -125,7 +125,7 @@ func (d *Daemon) persistMetadata() error {
 	d.metaMu.Lock()
 	defer d.metaMu.Unlock()
 	err := d.writeMetadata(d.snapshotMetadata())
-	d.healthState.report("metadata", err)
+	d.healthState.report(metadataOwner, err)
 	return err
 }
 
@@ -144,26 +144,7 @@ func (d *Daemon) writeMetadata(m metadata) error {
 		return err
 	}
 	path := d.dataFile(metadataFile)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = diskqueue.SyncDir(d.opts().DataPath)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := diskqueue.ReplaceFile(path, b); err != nil {
 		return fmt.Errorf("saving the metadata %s: %w", path, err)
 	}
 	return nil
