@@ -43,7 +43,7 @@ func (c *Channel) exit(deleted bool) error {
 	}
 	c.exiting = true
 	c.exitMu.Unlock()
-	c.d.healthState.report(c.String(), nil)
+	c.d.healthState.report(c, nil)
 
 	c.clientsMu.RLock()
 	for _, cl := range c.clients {
@@ -80,22 +80,14 @@ func (c *Channel) flush(held *diskMessage) error {
 		keep(<-c.memoryMsgs, 0)
 	}
 	c.inFlightMu.Lock()
-	inFlight := make([]*Message, 0, len(c.inFlight))
 	for _, m := range c.inFlight {
-		inFlight = append(inFlight, m)
-	}
-	c.inFlightMu.Unlock()
-	for _, m := range inFlight {
 		keep(m, 0)
 	}
+	c.inFlightMu.Unlock()
 	c.deferredMu.Lock()
-	deferred := make([]*Message, 0, len(c.deferred))
 	for _, m := range c.deferred {
-		deferred = append(deferred, m)
-	}
-	c.deferredMu.Unlock()
-	for _, m := range deferred {
 		keep(m, m.pri)
 	}
+	c.deferredMu.Unlock()
 	return errors.Join(errs...)
 }

@@ -98,7 +98,7 @@ func (c *Channel) requeue(m *Message) error {
 		return errExiting
 	}
 	err := c.put(m)
-	c.d.healthState.report(c.String(), err)
+	c.d.healthState.report(c, err)
 	if err == nil {
 		return nil
 	}

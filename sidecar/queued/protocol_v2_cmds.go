@@ -163,7 +163,7 @@ func (d *Daemon) subscribe(c *client, topicName, channelName string) (*Channel, 
 		if err == nil {
 			err = ch.AddClient(c)
 		}
-		deleted := errors.Is(err, errExiting) && !d.closing.Load()
+		deleted := errors.Is(err, errExiting) && !d.exitBegun()
 		if err != nil && !deleted {
 			return nil, protocol.NewFatalClientErr(err, "E_SUB_FAILED", "SUB failed "+err.Error())
 		}

@@ -46,9 +46,8 @@ type Daemon struct {
 	healthState  healthState
 	registrar    *registrar.Registrar
 
-	closing  atomic.Bool // Exit has begun: no topic is created any more
 	loopsMu  sync.Mutex
-	exiting  bool // guarded by loopsMu
+	exiting  bool // Exit has begun: no loop is started, no topic created; guarded by loopsMu
 	exitOnce sync.Once
 	exit     chan struct{}
 	wg       sync.WaitGroup
@@ -162,6 +161,13 @@ func (d *Daemon) Main() error {
 	return nil
 }
 
+// exitBegun reports whether Exit has begun.
+func (d *Daemon) exitBegun() bool {
+	d.loopsMu.Lock()
+	defer d.loopsMu.Unlock()
+	return d.exiting
+}
+
 // goLoop runs f as one of the daemon's loops, which Exit waits for; once
 // Exit has begun, it starts nothing (Exit may come before Main).
 func (d *Daemon) goLoop(f func()) {
@@ -181,7 +187,6 @@ func (d *Daemon) goLoop(f func()) {
 // messages on disk) and saves the metadata.
 func (d *Daemon) Exit() {
 	d.exitOnce.Do(func() {
-		d.closing.Store(true)
 		d.loopsMu.Lock()
 		d.exiting = true
 		d.loopsMu.Unlock()
@@ -219,7 +224,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	if ok {
 		return t, t.usable()
 	}
-	if d.closing.Load() {
+	if d.exitBegun() {
 		return nil, errExiting // nothing new once Exit has begun: its lock may be gone
 	}
 	d.topicsMu.Lock()

@@ -25,7 +25,7 @@ func (t *Topic) PutMessages(ms []*Message) error {
 	}
 	if len(rest) > 0 {
 		_, err := putBatch(t.backend.PutBatch, rest, func(m *Message) int64 { return m.deferUntil })
-		t.d.healthState.report(t.String(), err)
+		t.d.healthState.report(t, err)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
 		for _, c := range chans {
 			if err := c.backend.Sync(); err != nil {
 				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
-				t.d.healthState.report(c.String(), err)
+				t.d.healthState.report(c, err)
 				return true
 			}
 		}
@@ -170,7 +170,7 @@ func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
 		if errors.Is(err, errExiting) {
 			return true // deleted: its copy goes with it
 		}
-		t.d.healthState.report(c.String(), err)
+		t.d.healthState.report(c, err)
 		if err == nil {
 			if tries > 0 {
 				t.d.logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
@@ -216,7 +216,7 @@ func (t *Topic) exitTopic(deleted bool) error {
 	}
 	t.exiting = true
 	t.exitMu.Unlock()
-	t.d.healthState.report(t.String(), nil)
+	t.d.healthState.report(t, nil)
 
 	close(t.exit)
 	<-t.pumpDone
