@@ -35,7 +35,7 @@ func lookupLabels(l *v1alpha1.Lookup) map[string]string {
 	labels := lookupSelector(l)
 	labels["app.kubernetes.io/component"] = "lookup"
 	labels["app.kubernetes.io/part-of"] = "sidequeue"
-	labels["app.kubernetes.io/managed-by"] = FieldOwner
+	labels[managedByLabel] = FieldOwner
 	return labels
 }
 

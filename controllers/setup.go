@@ -5,6 +5,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
 
@@ -23,27 +25,47 @@ type Options struct {
 	// Image runs lookupd for managed Lookups that name none (DefaultImage
 	// when empty).
 	Image string
+	// DrainJobDeadline limits a drain Job (DefaultDrainJobDeadline when 0).
+	DrainJobDeadline time.Duration
+	// DrainRetryBackoff is the first wait after a failed drain Job
+	// (DefaultRetryBackoff when 0).
+	DrainRetryBackoff time.Duration
 }
+
+// Labels the operator puts on what it creates.
+const (
+	managedByLabel = "app.kubernetes.io/managed-by" // FieldOwner
+	componentLabel = "app.kubernetes.io/component"
+)
 
 // CacheOptions limit the manager's cache of the kinds a managed Lookup owns
 // to the operator's own objects: the watches see every Deployment, Service
 // and EndpointSlice otherwise, in every namespace.
 func CacheOptions() cache.Options {
-	mine := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": FieldOwner})}
+	mine := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{managedByLabel: FieldOwner})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:            mine,
 		&corev1.Service{}:               mine,
 		&policyv1.PodDisruptionBudget{}: mine,
 		// EndpointSlices carry their Service's labels.
 		&discoveryv1.EndpointSlice{}: mine,
+		// The backlog handoff's: injected pods, their sidecar volume
+		// claims, and drain Jobs.
+		&batchv1.Job{}:                  mine,
+		&corev1.Pod{}:                   labelled(v1alpha1.LabelInjected),
+		&corev1.PersistentVolumeClaim{}: labelled(v1alpha1.LabelVolume),
 	}}
+}
+
+func labelled(key string) cache.ByObject {
+	return cache.ByObject{Label: labels.SelectorFromSet(labels.Set{key: "true"})}
 }
 
 // Leader election (--leader-elect) keeps a Lease and records events.
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
-// Setup registers the Lookup, Topic and Channel reconcilers with mgr.
+// Setup registers the Lookup, Topic, Channel and Backlog reconcilers with mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&LookupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), NSQ: o.NSQ,
 		Interval: o.StatsInterval, Image: o.Image,
@@ -57,6 +79,11 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&ChannelReconciler{Client: mgr.GetClient(), NSQ: o.NSQ, StatsInterval: o.StatsInterval,
 		Recorder: mgr.GetEventRecorder("channel-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("channel controller: %w", err)
+	}
+	if err := (&BacklogReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		DrainJobDeadline: o.DrainJobDeadline, RetryBackoff: o.DrainRetryBackoff,
+		Recorder: mgr.GetEventRecorder("backlog-controller")}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("backlog controller: %w", err)
 	}
 	return nil
 }

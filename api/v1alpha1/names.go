@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "strings"
+
 // Names shared across components: the webhook, the operator, the chart and
 // the daemons' defaults all use these, so each is defined here once.
 
@@ -55,6 +57,20 @@ const (
 	EnvQueueTCPAddress  = "NSQD_TCP_ADDRESS"
 	EnvQueueHTTPAddress = "NSQD_HTTP_ADDRESS"
 )
+
+// ClaimName is the PVC of a pod's sidecar volume: the claim of a generic
+// ephemeral volume is named <pod>-<volume>. A Backlog has the claim's name.
+func ClaimName(pod string) string { return pod + "-" + SidecarVolumeName }
+
+// PodOfClaim is the pod whose sidecar volume claim is claim, "" for a name
+// that is not one.
+func PodOfClaim(claim string) string {
+	pod, found := strings.CutSuffix(claim, "-"+SidecarVolumeName)
+	if !found {
+		return ""
+	}
+	return pod
+}
 
 // DefaultLookupName is the Lookup used when a Topic or a pod names none.
 const DefaultLookupName = "default"

@@ -30,7 +30,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr, sidecarImage string
 		leaderElect, enableWebhooks, showVer bool
-		statsInterval                        time.Duration
+		statsInterval, drainJobDeadline      time.Duration
 		hook                                 injection.Options
 	)
 	flag.BoolVar(&showVer, "version", false, "print version string")
@@ -39,6 +39,7 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one manager is active")
 	flag.BoolVar(&enableWebhooks, "enable-webhooks", true, "serve the admission webhooks")
 	flag.DurationVar(&statsInterval, "stats-interval", controllers.DefaultStatsInterval, "how often Topic and Channel status is refreshed from the daemons")
+	flag.DurationVar(&drainJobDeadline, "drain-job-deadline", controllers.DefaultDrainJobDeadline, "how long a drain Job may serve a departed pod's backlog before it fails and another is started (its activeDeadlineSeconds)")
 	flag.StringVar(&sidecarImage, "sidecar-image", "", "image holding queued and lookupd, run by managed Lookups that name no image ("+controllers.DefaultImage+" when empty)")
 	flag.IntVar(&hook.Port, "webhook-port", injection.DefaultPort, "port the webhook server listens on")
 	flag.StringVar(&hook.CertDir, "webhook-cert-dir", "", "directory of the webhook's tls.crt and tls.key ($TMPDIR/k8s-webhook-server/serving-certs when empty); written by the manager in self-managed mode, so writable then")
@@ -94,7 +95,9 @@ func main() {
 	if err != nil {
 		fail(log, err, "manager")
 	}
-	if err := controllers.Setup(mgr, controllers.Options{StatsInterval: statsInterval, NSQ: nsqapi.NewClient(), Image: sidecarImage}); err != nil {
+	if err := controllers.Setup(mgr, controllers.Options{
+		StatsInterval: statsInterval, NSQ: nsqapi.NewClient(), Image: sidecarImage, DrainJobDeadline: drainJobDeadline,
+	}); err != nil {
 		fail(log, err, "controllers")
 	}
 	if webhooks != nil {

@@ -38,11 +38,7 @@ var annotations = []annotation{
 	{v1alpha1.AnnotationCPULimit, resourceAnnotation(limitOf, corev1.ResourceCPU)},
 	{v1alpha1.AnnotationMemoryRequest, resourceAnnotation(requestOf, corev1.ResourceMemory)},
 	{v1alpha1.AnnotationMemoryLimit, resourceAnnotation(limitOf, corev1.ResourceMemory)},
-	// The backlog handoff reads it; until then only its value is checked.
-	{v1alpha1.AnnotationSkipHandoff, func(_ *settings, key, value string) *Refusal {
-		_, r := parseBool(key, value)
-		return r
-	}},
+	{v1alpha1.AnnotationSkipHandoff, parseSkipHandoff},
 }
 
 // parseSettings reads the pod's annotations over the defaults: first that

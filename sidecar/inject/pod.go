@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,7 +17,9 @@ type mutation struct {
 	native      bool
 	gracePeriod int64  // seconds the pod needs at least
 	fsGroup     *int64 // nil: the pod's fsGroup stays as it is
-	status      Status
+	// finalizer: the pod waits for the operator to hand its backlog off.
+	finalizer bool
+	status    Status
 }
 
 // graceMargin is added to the drain timeout: a native sidecar gets its
@@ -60,6 +63,8 @@ func plan(pod *corev1.Pod, ns *corev1.Namespace, lookup *v1alpha1.Lookup, cfg Co
 		native:      s.native,
 		gracePeriod: int64((s.drainTimeout + graceMargin + time.Second - 1) / time.Second),
 		fsGroup:     fsGroupFor(pod, s),
+		// An emptyDir goes with the pod: there is nothing to hand off.
+		finalizer: s.storage == storagePVC && !s.skipHandoff,
 	}
 	m.status = Status{Image: s.image, Args: args, Volume: s.storage, Native: s.native, FSGroup: m.fsGroup}
 	return m, nil
@@ -125,6 +130,9 @@ func apply(pod *corev1.Pod, m *mutation) {
 		pod.Labels = map[string]string{}
 	}
 	pod.Labels[v1alpha1.LabelInjected] = "true"
+	if m.finalizer && !slices.Contains(pod.Finalizers, v1alpha1.FinalizerBacklog) {
+		pod.Finalizers = append(pod.Finalizers, v1alpha1.FinalizerBacklog)
+	}
 	setAnnotation(pod, v1alpha1.AnnotationStatus, m.status.String())
 }
 

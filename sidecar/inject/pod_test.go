@@ -142,3 +142,31 @@ func TestPodSettingsKept(t *testing.T) {
 		t.Fatalf("containers %v", pod.Spec.Containers)
 	}
 }
+
+// The backlog finalizer goes on pods whose log is a PVC, the volume the
+// operator can hand off, unless the pod opts out; a finalizer the pod
+// already carries is kept, and ours is not added twice.
+func TestBacklogFinalizer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		annotations []string
+		finalizers  []string
+		want        []string
+	}{
+		{"pvc", nil, nil, []string{v1alpha1.FinalizerBacklog}},
+		{"pvc keeps the pod's own", nil, []string{"example.com/keep"}, []string{"example.com/keep", v1alpha1.FinalizerBacklog}},
+		{"pvc already has it", nil, []string{v1alpha1.FinalizerBacklog}, []string{v1alpha1.FinalizerBacklog}},
+		{"emptyDir", []string{v1alpha1.AnnotationStorage, "emptyDir"}, nil, nil},
+		{"skip-handoff", []string{v1alpha1.AnnotationSkipHandoff, "true"}, nil, nil},
+		{"skip-handoff false", []string{v1alpha1.AnnotationSkipHandoff, "false"}, nil, []string{v1alpha1.FinalizerBacklog}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := appPod(tc.annotations...)
+			pod.Finalizers = tc.finalizers
+			if got := injected(t, pod).Finalizers; !slices.Equal(got, tc.want) {
+				t.Errorf("finalizers %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ type settings struct {
 	storageClass *string // nil: the cluster's default class
 	queuedFlags  []string
 	native       bool
+	skipHandoff  bool // sidequeue.io/skip-handoff: no backlog finalizer
 	image        string
 	resources    corev1.ResourceRequirements
 }
@@ -77,6 +78,12 @@ func parseBool(key, value string) (bool, *Refusal) {
 		return false, nil
 	}
 	return false, invalid(key, value, `is not a bool: use "true" or "false"`)
+}
+
+func parseSkipHandoff(s *settings, key, value string) *Refusal {
+	var r *Refusal
+	s.skipHandoff, r = parseBool(key, value)
+	return r
 }
 
 func parseLookup(s *settings, key, value string) *Refusal {

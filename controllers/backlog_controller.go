@@ -1,0 +1,109 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+)
+
+// BacklogReconciler hands an injected pod's queue to a drain Job when the
+// pod leaves messages behind (DESIGN.md, "Nothing is lost when a pod
+// goes"). It works per sidecar volume claim: the key of every request is
+// the claim's name, which is the Backlog's, and <pod>-sidequeue-data.
+type BacklogReconciler struct {
+	client.Client
+	// APIReader reads what the cache does not hold (namespaces, nodes and
+	// volumes, read only while a pod is going).
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// DrainJobDeadline is a drain Job's activeDeadlineSeconds.
+	DrainJobDeadline time.Duration
+	// RetryBackoff is the wait before the second drain Job after a failed
+	// one, doubled for each later one up to maxRetryBackoff.
+	RetryBackoff time.Duration
+}
+
+// DefaultDrainJobDeadline is --drain-job-deadline's default.
+const DefaultDrainJobDeadline = 24 * time.Hour
+
+// DefaultRetryBackoff is the first wait after a failed drain Job.
+const DefaultRetryBackoff = time.Minute
+
+const maxRetryBackoff = time.Hour
+
+// fencingRetry is how often a pod on a node that stopped answering is
+// looked at again: node changes are not watched.
+const fencingRetry = 30 * time.Second
+
+// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get
+// +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+func (r *BacklogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	h, err := r.observe(ctx, req.NamespacedName)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	defer func() {
+		if uerr := h.writeStatus(ctx, r.Client); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	if h.pod != nil {
+		if res, done, err := r.reconcilePod(ctx, h); done || err != nil {
+			return res, err
+		}
+	}
+	res, err := r.reconcileDrain(ctx, h)
+	if err != nil {
+		return res, err
+	}
+	// The pod may go once its backlog is in a Job's hands.
+	if h.pod != nil && h.backlog != nil && h.backlog.Status.Job != "" {
+		return res, r.releasePod(ctx, h.pod)
+	}
+	return res, nil
+}
+
+func (r *BacklogReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Backlog{}).Named("backlog").
+		Owns(&batchv1.Job{}).
+		Watches(&corev1.PersistentVolumeClaim{}, &handler.EnqueueRequestForObject{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(claimOfPod)).
+		Complete(r)
+}
+
+// claimOfPod maps an injected pod to its sidecar volume claim, for pods
+// whose log is a claim: an emptyDir goes with its pod.
+func claimOfPod(_ context.Context, obj client.Object) []reconcile.Request {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok || !hasClaimVolume(pod) {
+		return nil
+	}
+	key := client.ObjectKey{Namespace: pod.Namespace, Name: v1alpha1.ClaimName(pod.Name)}
+	return []reconcile.Request{{NamespacedName: key}}
+}
+
+func hasClaimVolume(pod *corev1.Pod) bool {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == v1alpha1.SidecarVolumeName && v.Ephemeral != nil {
+			return true
+		}
+	}
+	return false
+}
