@@ -30,6 +30,9 @@ type BacklogReconciler struct {
 	// RetryBackoff is the wait before the second drain Job after a failed
 	// one, doubled for each later one up to maxRetryBackoff.
 	RetryBackoff time.Duration
+	// FencingRetry is how often a pod whose node stopped answering is looked
+	// at again (defaultFencingRetry when 0): node changes are not watched.
+	FencingRetry time.Duration
 }
 
 // DefaultDrainJobDeadline is --drain-job-deadline's default.
@@ -40,9 +43,7 @@ const DefaultRetryBackoff = time.Minute
 
 const maxRetryBackoff = time.Hour
 
-// fencingRetry is how often a pod on a node that stopped answering is
-// looked at again: node changes are not watched.
-const fencingRetry = 30 * time.Second
+const defaultFencingRetry = 30 * time.Second
 
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=get;update;patch

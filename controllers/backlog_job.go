@@ -44,7 +44,7 @@ func (r *BacklogReconciler) reconcileDrain(ctx context.Context, h *handoff) (ctr
 			h.setPhase(v1alpha1.BacklogLost, ReasonLost,
 				"claim %s is bound to node %s, which no longer exists: its messages cannot be read (only a replicated volume would have kept them)", h.claim.Name, node)
 		}
-		return ctrl.Result{RequeueAfter: fencingRetry}, err
+		return ctrl.Result{RequeueAfter: r.fencingRetry()}, err
 	}
 	job, err := r.currentJob(ctx, b)
 	if err != nil {

@@ -81,15 +81,22 @@ func (r *BacklogReconciler) afterKubelet(ctx context.Context, h *handoff) (_ ctr
 // and its volume is free: the kubelet reported a terminal phase, or the pod
 // is held only by finalizers with every container terminated, or its node
 // is fenced. A pod whose node stopped answering while it was deleted puts
-// the Backlog in Fencing, polled every fencingRetry.
+// the Backlog in Fencing, polled every FencingRetry.
 func (r *BacklogReconciler) kubeletDone(ctx context.Context, h *handoff) (bool, error) {
 	pod := h.pod
 	if podTerminal(pod) || (pod.DeletionTimestamp != nil && gracePeriodOver(pod) && allTerminated(pod)) {
 		return true, nil
 	}
-	if pod.DeletionTimestamp == nil || pod.DeletionTimestamp.After(time.Now()) {
+	if pod.DeletionTimestamp == nil {
 		h.setPhase(v1alpha1.BacklogAttached, ReasonAttached, "the sidecar of pod %s holds the queue", pod.Name)
 		return false, r.ensurePodFinalizer(ctx, pod)
+	}
+	if left := time.Until(pod.DeletionTimestamp.Time); left > 0 {
+		// In its grace period: the kubelet reports when it is done; if it
+		// has not by the end, its node may be gone.
+		h.setPhase(v1alpha1.BacklogAttached, ReasonAttached, "pod %s is stopping", pod.Name)
+		h.requeue = left + time.Second
+		return false, nil
 	}
 	node, fenced, err := r.nodeFenced(ctx, pod.Spec.NodeName)
 	if err != nil || fenced {
@@ -97,12 +104,13 @@ func (r *BacklogReconciler) kubeletDone(ctx context.Context, h *handoff) (bool, 
 	}
 	if node != nil && nodeReady(node) {
 		h.setPhase(v1alpha1.BacklogAttached, ReasonAttached, "pod %s is stopping", pod.Name)
+		h.requeue = r.fencingRetry()
 		return false, nil
 	}
 	h.setPhase(v1alpha1.BacklogFencing, ReasonFencing,
 		"node %s stopped answering while pod %s was deleted; no drain starts until the pod is fenced, so that two daemons never write one volume: delete the Node, or taint it %s=nodeshutdown:NoExecute",
 		pod.Spec.NodeName, pod.Name, taintOutOfService)
-	h.requeue = fencingRetry
+	h.requeue = r.fencingRetry()
 	return false, nil
 }
 
@@ -132,6 +140,13 @@ func (r *BacklogReconciler) readNode(ctx context.Context, name string) (*corev1.
 		return nil, fmt.Errorf("reading node %s: %w", name, err)
 	}
 	return &node, nil
+}
+
+func (r *BacklogReconciler) fencingRetry() time.Duration {
+	if r.FencingRetry > 0 {
+		return r.FencingRetry
+	}
+	return defaultFencingRetry
 }
 
 func nodeReady(node *corev1.Node) bool {
