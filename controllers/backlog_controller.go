@@ -74,8 +74,9 @@ func (r *BacklogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err != nil {
 		return res, err
 	}
-	// The pod may go once its backlog is in a Job's hands.
-	if h.pod != nil && h.backlog != nil && h.backlog.Status.Job != "" {
+	// The pod may go once its backlog is in a Job's hands, or once nothing
+	// can read it any more.
+	if h.pod != nil && h.backlog != nil && (h.backlog.Status.Job != "" || h.backlog.Status.Phase == v1alpha1.BacklogLost) {
 		return res, r.releasePod(ctx, h.pod)
 	}
 	return res, nil

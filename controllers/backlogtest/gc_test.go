@@ -76,14 +76,16 @@ func gcRound(t *testing.T, ns string) bool {
 			for _, d := range deps {
 				if hasSolidOwner(objs, d, o.UID) {
 					dropOwners(t, d, func(ref metav1.OwnerReference) bool { return ref.UID == o.UID })
+					changed = true
 				} else if d.DeletionTimestamp == nil {
 					must(t, client.IgnoreNotFound(k8s.Delete(ctx, d, client.PropagationPolicy(metav1.DeletePropagationForeground))))
-				}
+					changed = true
+				} // else it is going: the owner waits for it
 			}
 			if len(deps) == 0 {
 				dropFinalizer(t, o, finalizerForeground)
+				changed = true
 			}
-			changed = true
 		}
 	}
 	for _, d := range objs {

@@ -183,10 +183,10 @@ func TestSkipHandoff(t *testing.T) {
 
 	update(t, pod, func() { pod.Annotations[v1alpha1.AnnotationSkipHandoff] = "true" }, false)
 	within(t, "the backlog to go", func() bool { return backlogOf(t, pod) == nil })
-	must(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod))
-	if controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog) {
-		t.Error("the pod kept its finalizer")
-	}
+	within(t, "the pod's finalizer to go", func() bool {
+		must(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod))
+		return !controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog)
+	})
 	stopPod(t, pod, summary(false, 9))
 	within(t, "the pod to go", gone(pod))
 	if js := jobs(t, ns); len(js) != 0 {

@@ -74,8 +74,8 @@ type operator struct {
 }
 
 // startOperator runs the Backlog controller on ns until the test ends or
-// stop is called.
-func startOperator(t *testing.T, ns string) *operator {
+// stop is called; tune changes its settings.
+func startOperator(t *testing.T, ns string, tune ...func(*controllers.BacklogReconciler)) *operator {
 	t.Helper()
 	opts := controllers.CacheOptions()
 	opts.DefaultNamespaces = map[string]cache.Config{ns: {}}
@@ -89,6 +89,9 @@ func startOperator(t *testing.T, ns string) *operator {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Recorder:     mgr.GetEventRecorder("backlog-controller"),
 		RetryBackoff: time.Second, FencingRetry: 200 * time.Millisecond,
+	}
+	for _, f := range tune {
+		f(r)
 	}
 	must(t, r.SetupWithManager(mgr))
 	ctx, cancel := context.WithCancel(context.Background())

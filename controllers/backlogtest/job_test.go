@@ -1,0 +1,130 @@
+package backlogtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers"
+	"github.com/sidequeue/sidequeue/internal/testenv"
+)
+
+// The drain Job runs the sidecar again on the claim, with --drain-only,
+// registered with the same Lookup, as restricted as the sidecar; it is the
+// Backlog's, has no TTL, and its pod passes restricted Pod Security.
+func TestDrainJobRunsTheSidecarOnTheClaim(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	startOperator(t, ns)
+	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
+	inPhase(t, pod, v1alpha1.BacklogAttached)
+	stopPod(t, pod, summary(false, 1))
+	b := inPhase(t, pod, v1alpha1.BacklogDraining)
+	job := jobs(t, ns)[0]
+
+	if ref := metav1.GetControllerOf(&job); ref == nil || ref.UID != b.UID {
+		t.Errorf("job owners %+v, want its backlog", job.OwnerReferences)
+	}
+	if job.Spec.TTLSecondsAfterFinished != nil || job.Spec.BackoffLimit == nil ||
+		job.Spec.ActiveDeadlineSeconds == nil || *job.Spec.ActiveDeadlineSeconds != 24*3600 {
+		t.Errorf("job spec ttl %v backoffLimit %v deadline %v", job.Spec.TTLSecondsAfterFinished,
+			job.Spec.BackoffLimit, job.Spec.ActiveDeadlineSeconds)
+	}
+	spec := job.Spec.Template.Spec
+	if len(spec.Volumes) != 1 || spec.Volumes[0].PersistentVolumeClaim == nil ||
+		spec.Volumes[0].PersistentVolumeClaim.ClaimName != v1alpha1.ClaimName(pod.Name) {
+		t.Errorf("job volumes %+v, want the pod's claim", spec.Volumes)
+	}
+	c := spec.Containers[0]
+	for _, arg := range []string{"--drain-only", "--lookupd-tcp-address=" + lookupAddr, "--data-path=" + v1alpha1.SidecarDataPath} {
+		if !slices.Contains(c.Args, arg) {
+			t.Errorf("drain args %v lack %s", c.Args, arg)
+		}
+	}
+	if c.Image != testImage {
+		t.Errorf("drain image %s, want the sidecar's %s", c.Image, testImage)
+	}
+	if !slices.ContainsFunc(spec.Tolerations, func(tl corev1.Toleration) bool { return tl.Key == corev1.TaintNodeUnschedulable }) {
+		t.Errorf("tolerations %+v do not tolerate a cordoned node", spec.Tolerations)
+	}
+	assertRestricted(t, job)
+}
+
+// assertRestricted creates the Job's pod as the Job controller would, in a
+// namespace that enforces the restricted Pod Security Standard.
+func assertRestricted(t *testing.T, job batchv1.Job) {
+	t.Helper()
+	ns := namespace(t)
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+	update(t, nsObj, func() {
+		nsObj.Labels = map[string]string{
+			"pod-security.kubernetes.io/enforce":         "restricted",
+			"pod-security.kubernetes.io/enforce-version": "latest",
+		}
+	}, false)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "drain"}, Spec: job.Spec.Template.Spec}
+	if err := k8s.Create(context.Background(), pod); err != nil {
+		t.Errorf("the drain pod is refused where restricted is enforced: %v", err)
+	}
+}
+
+// kubectl get backlogs, with a Backlog in each phase, as a user sees it.
+func TestKubectlGetBacklogs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := namespace(t)
+	startOperator(t, ns, func(r *controllers.BacklogReconciler) { r.RetryBackoff = time.Hour })
+	n := node(t, ns+"-n1")
+	silent := node(t, ns+"-n2")
+	removed := node(t, ns+"-n3")
+	attached := publisher(t, ns, "web-7d9f-attached", n.Name)
+	draining := publisher(t, ns, "web-7d9f-draining", n.Name)
+	failed := publisher(t, ns, "web-7d9f-failed", n.Name)
+	fencing := publisher(t, ns, "web-7d9f-fencing", silent.Name)
+	lost := publisher(t, ns, "web-7d9f-lost", removed.Name)
+	for _, p := range []*corev1.Pod{attached, draining, failed, fencing, lost} {
+		inPhase(t, p, v1alpha1.BacklogAttached)
+	}
+	stopPod(t, draining, summary(false, 1204))
+	stopPod(t, failed, summary(false, 310))
+	inPhase(t, failed, v1alpha1.BacklogDraining)
+	for _, j := range jobs(t, ns) {
+		if strings.HasPrefix(j.Name, v1alpha1.ClaimName(failed.Name)) {
+			finishJob(t, &j, false)
+		}
+	}
+	setNodeReady(t, silent, false)
+	must(t, k8s.Delete(ctx, fencing, client.GracePeriodSeconds(1)))
+	bindToLocalVolume(t, claimOf(t, lost), removed.Name)
+	must(t, k8s.Delete(ctx, removed))
+	sidecarExits(t, lost, corev1.PodFailed, "")
+	inPhase(t, lost, v1alpha1.BacklogLost)
+	inPhase(t, draining, v1alpha1.BacklogDraining)
+	inPhase(t, failed, v1alpha1.BacklogFailed)
+	inPhase(t, fencing, v1alpha1.BacklogFencing)
+
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	must(t, os.WriteFile(kubeconfig, env.KubeConfig, 0o600))
+	out, err := exec.Command(testenv.Path("bin", "k8s", "kubectl"), "--kubeconfig", kubeconfig,
+		"get", "backlogs", "-n", ns, "-o", "wide").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl: %v\n%s", err, out)
+	}
+	t.Logf("kubectl get backlogs -o wide\n%s", out)
+	for _, want := range []string{"PHASE", "DEPTH", "Attached", "Draining", "1204", "Failed", "310", "Fencing", "Lost"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("kubectl output lacks %q", want)
+		}
+	}
+}
