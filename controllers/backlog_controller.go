@@ -46,7 +46,7 @@ const maxRetryBackoff = time.Hour
 const defaultFencingRetry = 30 * time.Second
 
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
@@ -61,6 +61,7 @@ func (r *BacklogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		return ctrl.Result{}, err
 	}
 	defer func() {
+		r.recordTransition(h)
 		if uerr := h.writeStatus(ctx, r.Client); uerr != nil && err == nil {
 			err = uerr
 		}

@@ -60,7 +60,9 @@ func (r *BacklogReconciler) reconcileDrain(ctx context.Context, h *handoff) (ctr
 	case jobCondition(job, batchv1.JobFailed) != nil:
 		return r.retryDrain(ctx, h, job)
 	}
-	h.setPhase(v1alpha1.BacklogDraining, ReasonDraining, "drain Job %s serves the backlog to consumers", job.Name)
+	if b.Status.Phase != v1alpha1.BacklogDraining {
+		h.setPhase(v1alpha1.BacklogDraining, ReasonDraining, "drain Job %s serves the backlog to consumers", job.Name)
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -100,9 +102,8 @@ func (r *BacklogReconciler) startDrain(ctx context.Context, h *handoff) error {
 		return fmt.Errorf("creating drain job: %w", err)
 	}
 	b.Status.Attempts, b.Status.Job = attempt, job.Name
-	h.setPhase(v1alpha1.BacklogDraining, ReasonDraining, "drain Job %s serves the backlog to consumers", job.Name)
-	record(r.Recorder, b, job, corev1.EventTypeNormal, EventDrainStarted, "Drain",
-		"pod %s left %s behind: drain Job %s serves them", b.Status.Pod, depthText(b.Status.Depth), job.Name)
+	h.setPhase(v1alpha1.BacklogDraining, ReasonDraining, "pod %s left %s behind: drain Job %s serves them to consumers",
+		b.Status.Pod, depthText(b.Status.Depth), job.Name)
 	return nil
 }
 
@@ -116,10 +117,6 @@ func (r *BacklogReconciler) retryDrain(ctx context.Context, h *handoff, job *bat
 		h.setPhase(v1alpha1.BacklogFailed, ReasonDrainFailed,
 			"drain Job %s failed (%s: %s); the claim is kept and another Job starts in %s",
 			job.Name, failed.Reason, failed.Message, wait.Round(time.Second))
-		if h.before.Phase != v1alpha1.BacklogFailed {
-			record(r.Recorder, b, job, corev1.EventTypeWarning, ReasonDrainFailed, "Drain",
-				"drain Job %s failed (%s); retrying in %s", job.Name, failed.Reason, wait.Round(time.Second))
-		}
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	return ctrl.Result{}, r.startDrain(ctx, h)

@@ -7,7 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -34,7 +36,6 @@ const (
 	ReasonDrainFailed   = "DrainFailed"
 	ReasonLost          = "Lost"
 	EventDrained        = "Drained"
-	EventDrainStarted   = "DrainStarted"
 	EventHandoffSkipped = "HandoffSkipped"
 	EventBacklogLost    = "BacklogLost"
 )
@@ -104,6 +105,28 @@ func (h *handoff) setPhase(phase v1alpha1.BacklogPhase, reason, msg string, args
 	h.backlog.Status.Phase = phase
 	ok := phase == v1alpha1.BacklogAttached || phase == v1alpha1.BacklogDraining
 	setReady(&h.backlog.Status.Conditions, h.backlog.Generation, ok, reason, fmt.Sprintf(msg, args...))
+}
+
+// recordTransition tells of every change of phase, on the Backlog, with
+// the pod as related object, in the words of the Ready condition.
+func (r *BacklogReconciler) recordTransition(h *handoff) {
+	b := h.backlog
+	if b == nil || h.deleted || b.Status.Phase == h.before.Phase {
+		return
+	}
+	c := meta.FindStatusCondition(b.Status.Conditions, v1alpha1.ConditionReady)
+	if c == nil {
+		return
+	}
+	typ := corev1.EventTypeNormal
+	if c.Status != metav1.ConditionTrue {
+		typ = corev1.EventTypeWarning
+	}
+	var related runtime.Object // a nil *Pod in the interface would not read as none
+	if h.pod != nil {
+		related = h.pod
+	}
+	record(r.Recorder, b, related, typ, string(b.Status.Phase), "Handoff", "%s", c.Message)
 }
 
 func (h *handoff) writeStatus(ctx context.Context, c client.Client) error {

@@ -3,9 +3,11 @@ package backlogtest
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -75,6 +77,9 @@ func TestBacklogGetsExactlyOneJob(t *testing.T) {
 	if js := jobs(t, ns); len(js) != 1 {
 		t.Fatalf("%d jobs, want 1", len(js))
 	}
+	within(t, "events of each phase", func() bool {
+		return hasEvent(t, b, "Attached", "holds the queue") && hasEvent(t, b, "Draining", "left 20000 messages behind")
+	})
 
 	// Restarts, and reconciles forced by changes to everything watched.
 	for i := 0; i < 3; i++ {
@@ -262,4 +267,14 @@ func ownedBy(obj client.Object, b *v1alpha1.Backlog) bool {
 
 func ready(b *v1alpha1.Backlog) *metav1.Condition {
 	return meta.FindStatusCondition(b.Status.Conditions, v1alpha1.ConditionReady)
+}
+
+// hasEvent reports whether an event about b has reason and a note
+// containing text.
+func hasEvent(t *testing.T, b *v1alpha1.Backlog, reason, text string) bool {
+	var list eventsv1.EventList
+	must(t, k8s.List(context.Background(), &list, client.InNamespace(b.Namespace)))
+	return slices.ContainsFunc(list.Items, func(e eventsv1.Event) bool {
+		return e.Regarding.UID == b.UID && e.Reason == reason && strings.Contains(e.Note, text)
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -183,6 +184,11 @@ func assertInjected(t testing.TB, pod *corev1.Pod) {
 	}
 	if pod.Labels[v1alpha1.LabelInjected] != "true" {
 		t.Fatalf("pod %s: labels %v lack %s=true", pod.Name, pod.Labels, v1alpha1.LabelInjected)
+	}
+	// A log on a claim is handed off when the pod goes: the pod waits for it.
+	claim := slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Ephemeral != nil })
+	if held := slices.Contains(pod.Finalizers, v1alpha1.FinalizerBacklog); claim != held {
+		t.Fatalf("pod %s: finalizers %v with a claim %t", pod.Name, pod.Finalizers, claim)
 	}
 }
 
