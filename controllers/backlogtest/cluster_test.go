@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/internal/testenv"
@@ -187,6 +188,28 @@ func deleted(obj client.Object) func() bool {
 	return func() bool {
 		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
 		return apierrors.IsNotFound(err) || (err == nil && obj.GetDeletionTimestamp() != nil)
+	}
+}
+
+// attachedPublisher is a publisher on a Ready node, in a fresh namespace
+// with the operator running, once its Backlog is Attached.
+func attachedPublisher(t *testing.T) (string, *corev1.Pod) {
+	t.Helper()
+	ns := namespace(t)
+	startOperator(t, ns)
+	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
+	inPhase(t, pod, v1alpha1.BacklogAttached)
+	return ns, pod
+}
+
+// released: the pod is gone or no longer carries the backlog finalizer.
+func released(t *testing.T, pod *corev1.Pod) func() bool {
+	return func() bool {
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod)
+		if client.IgnoreNotFound(err) != nil {
+			t.Fatal(err)
+		}
+		return err != nil || !controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog)
 	}
 }
 

@@ -51,9 +51,7 @@ func TestLostNodeWaitsForFencing(t *testing.T) {
 			if b.Status.Depth != nil {
 				t.Errorf("depth %d of a pod that never reported, want unknown", *b.Status.Depth)
 			}
-			within(t, "the fenced pod to be released", func() bool {
-				return gone(pod)() || !controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog)
-			})
+			within(t, "the fenced pod to be released", released(t, pod))
 		})
 	}
 }
@@ -63,10 +61,7 @@ func TestLostNodeWaitsForFencing(t *testing.T) {
 func TestTerminatingNamespaceNeverWaits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	ns, pod := attachedPublisher(t)
 
 	must(t, k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	// The namespace controller's part: it deletes the namespace's pods.

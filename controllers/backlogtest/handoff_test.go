@@ -42,10 +42,7 @@ func TestBacklogOwnsClaimBesideItsPod(t *testing.T) {
 // claim with the pod.
 func TestCleanDrainReleasesEverything(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	ns, pod := attachedPublisher(t)
 	c := claimOf(t, pod)
 
 	stopPod(t, pod, summary(true, 0))
@@ -133,10 +130,7 @@ func TestFinalizerOutlivesNoJob(t *testing.T) {
 // count.
 func TestLastStateIgnored(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	_, pod := attachedPublisher(t)
 
 	must(t, k8s.Delete(context.Background(), pod))
 	update(t, pod, func() {
@@ -170,10 +164,7 @@ func TestEvictedPod(t *testing.T) {
 	inPhase(t, left, v1alpha1.BacklogDraining)
 	within(t, "the drained pod's backlog to go", func() bool { return backlogOf(t, clean) == nil })
 	for _, pod := range []*corev1.Pod{left, clean} {
-		within(t, pod.Name+" to lose its finalizer", func() bool {
-			must(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod))
-			return !controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog)
-		})
+		within(t, pod.Name+" to lose its finalizer", released(t, pod))
 	}
 }
 
@@ -181,17 +172,11 @@ func TestEvictedPod(t *testing.T) {
 // its claim.
 func TestSkipHandoff(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	ns, pod := attachedPublisher(t)
 
 	update(t, pod, func() { pod.Annotations[v1alpha1.AnnotationSkipHandoff] = "true" }, false)
 	within(t, "the backlog to go", func() bool { return backlogOf(t, pod) == nil })
-	within(t, "the pod's finalizer to go", func() bool {
-		must(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(pod), pod))
-		return !controllerutil.ContainsFinalizer(pod, v1alpha1.FinalizerBacklog)
-	})
+	within(t, "the pod's finalizer to go", released(t, pod))
 	stopPod(t, pod, summary(false, 9))
 	within(t, "the pod to go", gone(pod))
 	if js := jobs(t, ns); len(js) != 0 {
@@ -203,10 +188,7 @@ func TestSkipHandoff(t *testing.T) {
 // kept meanwhile.
 func TestFailedJobRetried(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	ns, pod := attachedPublisher(t)
 	stopPod(t, pod, summary(false, 5))
 	inPhase(t, pod, v1alpha1.BacklogDraining)
 

@@ -25,10 +25,7 @@ import (
 // Backlog's, has no TTL, and its pod passes restricted Pod Security.
 func TestDrainJobRunsTheSidecarOnTheClaim(t *testing.T) {
 	t.Parallel()
-	ns := namespace(t)
-	startOperator(t, ns)
-	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
-	inPhase(t, pod, v1alpha1.BacklogAttached)
+	ns, pod := attachedPublisher(t)
 	stopPod(t, pod, summary(false, 1))
 	b := inPhase(t, pod, v1alpha1.BacklogDraining)
 	job := jobs(t, ns)[0]
