@@ -45,10 +45,12 @@ const maxRetryBackoff = time.Hour
 
 const defaultFencingRetry = 30 * time.Second
 
-// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=get;list;watch;create;delete
+// Reads of Backlogs, pods and claims come from the cache (list, watch);
+// a Job not yet in the cache is read from the API server (get).
+// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=list;watch;create;delete
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=patch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=list;watch;patch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=list;watch;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get
