@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
 
 // BacklogReconciler hands an injected pod's queue to a drain Job when the
@@ -30,6 +31,13 @@ type BacklogReconciler struct {
 	// RetryBackoff is the wait before the second drain Job after a failed
 	// one, doubled for each later one up to maxRetryBackoff.
 	RetryBackoff time.Duration
+	// NSQ asks a drain Job's daemon how much it still holds, every
+	// StatsInterval (DefaultStatsInterval when 0), on DrainHTTPPort
+	// (v1alpha1.QueueHTTPPort when 0); nil leaves the depth as the sidecar
+	// reported it.
+	NSQ           nsqapi.Daemons
+	StatsInterval time.Duration
+	DrainHTTPPort int
 	// FencingRetry is how often a pod whose node stopped answering is looked
 	// at again (defaultFencingRetry when 0): node changes are not watched.
 	FencingRetry time.Duration
@@ -46,7 +54,8 @@ const maxRetryBackoff = time.Hour
 const defaultFencingRetry = 30 * time.Second
 
 // Reads of Backlogs, pods and claims come from the cache (list, watch);
-// a Job not yet in the cache is read from the API server (get).
+// a Job not yet in the cache is read from the API server (get), and so are
+// a drain Job's pods (list).
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=list;watch;create;delete
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list;watch;patch

@@ -63,7 +63,7 @@ func (r *BacklogReconciler) reconcileDrain(ctx context.Context, h *handoff) (ctr
 	if b.Status.Phase != v1alpha1.BacklogDraining {
 		h.setPhase(v1alpha1.BacklogDraining, ReasonDraining, "drain Job %s serves the backlog to consumers", job.Name)
 	}
-	return ctrl.Result{}, nil
+	return r.refreshDepth(ctx, h, job), nil
 }
 
 // currentJob is the Job the status names, nil when there is none. A Job

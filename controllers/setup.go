@@ -81,6 +81,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("channel controller: %w", err)
 	}
 	if err := (&BacklogReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		NSQ: o.NSQ, StatsInterval: o.StatsInterval,
 		DrainJobDeadline: o.DrainJobDeadline, RetryBackoff: o.DrainRetryBackoff,
 		Recorder: mgr.GetEventRecorder("backlog-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("backlog controller: %w", err)

@@ -2,6 +2,7 @@ package backlogtest
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,9 @@ import (
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers"
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 	"github.com/sidequeue/sidequeue/internal/testenv"
+	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
 // The drain Job runs the sidecar again on the claim, with --drain-only,
@@ -124,4 +127,66 @@ func TestKubectlGetBacklogs(t *testing.T) {
 			t.Errorf("kubectl output lacks %q", want)
 		}
 	}
+}
+
+// While the drain Job runs, DEPTH is what its daemon still holds, asked
+// every stats interval: it falls as consumers drain.
+func TestDepthFollowsTheDrain(t *testing.T) {
+	t.Parallel()
+	daemon, port := drainDaemon(t)
+	ns := namespace(t)
+	startOperator(t, ns, func(r *controllers.BacklogReconciler) {
+		r.NSQ, r.DrainHTTPPort, r.StatsInterval = nsqapi.NewClient(), port, 200*time.Millisecond
+	})
+	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
+	inPhase(t, pod, v1alpha1.BacklogAttached)
+	stopPod(t, pod, summary(false, 20000))
+	b := inPhase(t, pod, v1alpha1.BacklogDraining)
+
+	// The Job controller's and the kubelet's part: the Job's pod runs, its
+	// daemon (in process here, at 127.0.0.1) holding 7 messages.
+	publishHTTP(t, daemon, "orders", 7)
+	jobPod(t, ns, b.Status.Job)
+	within(t, "DEPTH to be the drain daemon's", func() bool {
+		b = backlogOf(t, pod)
+		return b.Status.Depth != nil && *b.Status.Depth == 7
+	})
+}
+
+// drainDaemon is a queued in process, standing for the drain Job's.
+func drainDaemon(t *testing.T) (httpAddr string, port int) {
+	t.Helper()
+	o := queued.NewOptions()
+	o.TCPAddress, o.HTTPAddress, o.DataPath, o.LogLevel = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "error"
+	d, err := queued.New(o)
+	must(t, err)
+	go d.Main()
+	t.Cleanup(d.Exit)
+	return d.HTTPAddr().String(), d.HTTPAddr().Port
+}
+
+func publishHTTP(t *testing.T, addr, topic string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		resp, err := http.Post("http://"+addr+"/pub?topic="+topic, "text/plain", strings.NewReader("m"))
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("publish: %s", resp.Status)
+		}
+	}
+}
+
+// jobPod is the running pod of job, at 127.0.0.1.
+func jobPod(t *testing.T, ns, job string) {
+	t.Helper()
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: job + "-x1", Labels: map[string]string{batchv1.JobNameLabel: job}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "sidequeue", Image: testImage}}},
+	}
+	must(t, k8s.Create(context.Background(), p))
+	update(t, p, func() {
+		p.Status.Phase = corev1.PodRunning
+		p.Status.PodIP, p.Status.PodIPs = "127.0.0.1", []corev1.PodIP{{IP: "127.0.0.1"}}
+	}, true)
 }

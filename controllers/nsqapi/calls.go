@@ -93,3 +93,23 @@ func (c *Client) Stats(ctx context.Context, daemonAddr, topic string) (*TopicSta
 	}
 	return nil, nil
 }
+
+// Held counts every message a queue daemon holds: what waits in its
+// topics, and in its channels what waits, is in flight or is deferred.
+// It is what a draining daemon has left to deliver.
+func (c *Client) Held(ctx context.Context, daemonAddr string) (int64, error) {
+	var out struct {
+		Topics []TopicStats `json:"topics"`
+	}
+	if err := c.do(ctx, http.MethodGet, daemonAddr, "/stats", url.Values{"format": {"json"}}, &out); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, t := range out.Topics {
+		n += t.Depth
+		for _, ch := range t.Channels {
+			n += ch.Depth + ch.InFlightCount + ch.DeferredCount
+		}
+	}
+	return n, nil
+}

@@ -25,6 +25,7 @@ type Daemons interface {
 	Topic(ctx context.Context, daemonAddr, topic string, action Action) error
 	Channel(ctx context.Context, daemonAddr, topic, channel string, action Action) error
 	Stats(ctx context.Context, daemonAddr, topic string) (*TopicStats, error)
+	Held(ctx context.Context, daemonAddr string) (int64, error)
 }
 
 // Action is what to do to a topic or channel on a queue daemon: the last

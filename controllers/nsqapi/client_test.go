@@ -51,6 +51,9 @@ func TestClientAgainstRealDaemons(t *testing.T) {
 	if st.MessageCount != 3 || !st.Channels[0].Paused {
 		t.Fatalf("stats %+v", st)
 	}
+	if held, err := c.Held(ctx, daemonAddr); err != nil || held != 3 {
+		t.Fatalf("held %d, %v; want the channel's 3", held, err)
+	}
 	if st, err := c.Stats(ctx, daemonAddr, "absent"); err != nil || st != nil {
 		t.Fatalf("stats of a topic the daemon lacks: %+v, %v", st, err)
 	}
