@@ -43,6 +43,7 @@ type Daemon struct {
 	clients      clientSet
 	drainMode    atomic.Bool
 	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
+	summary      summaryState
 	healthState  healthState
 	registrar    *registrar.Registrar
 
