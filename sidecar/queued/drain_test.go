@@ -111,6 +111,42 @@ func TestDrainSummaryIsWrittenAtOnceAndRefreshed(t *testing.T) {
 	}
 }
 
+// --drain-only on a data path that holds nothing (a volume the sidecar
+// never wrote to) exits 0 at once, drained.
+func TestDrainOnlyOnAnEmptyDataPathExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	logPath := filepath.Join(t.TempDir(), "termination-log")
+	d := newDaemon(t, func(o *Options) { o.DrainOnly, o.TerminationLog = true, logPath })
+	if err := d.Main(); err != nil {
+		t.Fatalf("Main: %v", err)
+	}
+	if b, _ := os.ReadFile(logPath); string(b) != `{"drained":true,"depth":0}`+"\n" {
+		t.Fatalf("summary %q", b)
+	}
+}
+
+// --drain-only refuses a data path that is missing or not given, instead
+// of creating one, finding it empty and reporting a drain that never was:
+// the volume with the backlog is mounted somewhere else.
+func TestDrainOnlyRefusesAMissingDataPath(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "not-mounted")
+	for _, path := range []string{missing, ""} {
+		o := NewOptions()
+		o.TCPAddress, o.HTTPAddress, o.LogLevel = "127.0.0.1:0", "127.0.0.1:0", "fatal"
+		o.DataPath, o.DrainOnly = path, true
+		d, err := New(o)
+		if err == nil {
+			d.Exit()
+			t.Fatalf("--drain-only --data-path=%q started", path)
+		}
+		t.Logf("refused: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("--drain-only created its missing data path")
+	}
+}
+
 // A summary that cannot be written is logged; the drain still ends, and
 // the exit status still says how.
 func TestUnwritableSummaryIsNotFatal(t *testing.T) {
