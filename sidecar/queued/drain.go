@@ -44,9 +44,17 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 	tick := time.NewTicker(drainCheck)
 	defer tick.Stop()
 	refreshed := time.Now()
-	for {
+	for empty := 0; ; {
 		n := d.backlog()
-		if n == 0 {
+		if n > 0 {
+			empty = 0
+		} else {
+			empty++
+		}
+		// Empty twice, a tick apart: a count misses a message that a
+		// requeue or a delivery is moving from one queue to another at
+		// that moment, and the drain must not end on that.
+		if empty == 2 {
 			go d.finishDrain() // Stop waits for this loop to return
 			return
 		}
