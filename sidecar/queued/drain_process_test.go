@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // The drain as Kubernetes drives it, in daemon processes: SIGTERM, the
@@ -53,17 +54,17 @@ func backlogOf(t *testing.T, child *daemonChild, n int) map[string]bool {
 // waitSummary waits until the termination log holds want.
 func waitSummary(t *testing.T, child *daemonChild, logPath string, want TerminationSummary) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := readSummary(logPath)
-		if err == nil && got == want {
-			return
+	var got TerminationSummary
+	var err error
+	defer func() { // WaitFor's failure ends the test through here
+		if t.Failed() {
+			t.Logf("last summary read: %+v (%v); the child's stderr:\n%s", got, err, child.Stderr)
 		}
-		if time.Now().After(deadline) {
-			child.Fatal(t, "termination summary %+v (%v), want %+v", got, err, want)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	}()
+	testutil.WaitFor(t, fmt.Sprintf("the termination summary %+v", want), 30*time.Second, func() bool {
+		got, err = readSummary(logPath)
+		return err == nil && got == want
+	})
 }
 
 func readSummary(logPath string) (TerminationSummary, error) {
