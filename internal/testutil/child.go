@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -98,10 +99,33 @@ func (c *Child) HasExited() bool {
 	}
 }
 
+// Signal sends sig without waiting: for a signal the process outlives,
+// such as SIGTERM, which makes queued drain.
+func (c *Child) Signal(sig syscall.Signal) error { return c.cmd.Process.Signal(sig) }
+
 // Stop sends sig and waits for the process to end.
 func (c *Child) Stop(sig syscall.Signal) {
 	c.cmd.Process.Signal(sig)
 	<-c.Exited
+}
+
+// ExitCode waits up to timeout for the process to end and returns its
+// exit status, failing the test if it does not end, or ends by a signal.
+func (c *Child) ExitCode(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-c.Exited:
+	case <-time.After(timeout):
+		t.Fatalf("the child still runs after %s; stderr:\n%s", timeout, c.Stderr)
+	}
+	if c.Err == nil {
+		return 0
+	}
+	var exit *exec.ExitError
+	if !errors.As(c.Err, &exit) || exit.ExitCode() < 0 {
+		t.Fatalf("the child ended with %v; stderr:\n%s", c.Err, c.Stderr)
+	}
+	return exit.ExitCode()
 }
 
 // Fatal fails the test, telling how the child ended (if it did, or does

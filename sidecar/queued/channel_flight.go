@@ -47,14 +47,23 @@ func (c *Channel) FinishMessage(clientID int64, id MessageID) error {
 }
 
 // RequeueMessage puts an in-flight message back (REQ), now or after delay.
+// It holds exitMu throughout, so that an exit never finds the message in
+// none of the queues it writes to disk: the requeue is done before the exit
+// begins, or the message stays in flight and the exit writes it.
 func (c *Channel) RequeueMessage(clientID int64, id MessageID, delay time.Duration) error {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return errExiting
+	}
 	m, err := c.takeInFlight(clientID, id)
 	if err != nil {
 		return err
 	}
 	c.requeueCount.Add(1)
 	if delay == 0 {
-		return c.requeue(m)
+		c.requeueLocked(m)
+		return nil
 	}
 	c.startDeferred(m, time.Now().Add(delay).UnixNano())
 	return nil
@@ -85,29 +94,41 @@ func (c *Channel) TouchMessage(clientID int64, id MessageID, timeout time.Durati
 // disk is full) waits in the deferred queue before the next try.
 const requeueRetry = 250 * time.Millisecond
 
-// requeue makes m deliverable again. If it cannot be stored, it is handed
-// to a consumer waiting right now, or else kept, deferred for a moment and
-// tried again: never dropped, and depth and the drain summary count it
+// requeueLocked makes m deliverable again; the caller holds exitMu and
+// the channel is not exiting. If m cannot be stored, it is handed to a
+// consumer waiting right now, or else kept, deferred for a moment and tried
+// again: never dropped, and depth and the drain summary count it
 // meanwhile. The hand-over matters: the channel's read position cannot
 // pass m until it is finished, so on a full disk, finishing m may be what
 // frees the space to store anything.
-func (c *Channel) requeue(m *Message) error {
-	c.exitMu.RLock()
-	defer c.exitMu.RUnlock()
-	if c.exiting {
-		return errExiting
-	}
+func (c *Channel) requeueLocked(m *Message) {
 	err := c.put(m)
 	c.d.healthState.report(c, err)
 	if err == nil {
-		return nil
+		return
 	}
 	select {
 	case c.memoryMsgs <- m: // still on disk where it was read, if it came from there
 	default:
 		c.startDeferred(m, time.Now().Add(requeueRetry).UnixNano())
 	}
-	return nil
+}
+
+// requeueNext requeues the message pop takes (nil: none is due), both under
+// exitMu, as RequeueMessage does; false when there was none, or the
+// channel is exiting (its exit writes what is in flight and deferred).
+func (c *Channel) requeueNext(pop func() *Message) bool {
+	c.exitMu.RLock()
+	defer c.exitMu.RUnlock()
+	if c.exiting {
+		return false
+	}
+	m := pop()
+	if m == nil {
+		return false
+	}
+	c.requeueLocked(m)
+	return true
 }
 
 func (c *Channel) startDeferred(m *Message, dueAt int64) {
@@ -126,46 +147,43 @@ func (c *Channel) startDeferred(m *Message, dueAt int64) {
 
 // processInFlight requeues messages whose timeout has passed.
 func (c *Channel) processInFlight(now int64) {
-	if c.Exiting() {
-		return
+	for c.requeueNext(func() *Message { return c.popTimedOut(now) }) {
 	}
-	for {
-		c.inFlightMu.Lock()
-		m := c.inFlightPQ.popDue(now)
-		if m != nil {
-			delete(c.inFlight, m.ID)
-		}
-		c.inFlightMu.Unlock()
-		if m == nil {
-			return
-		}
-		c.timeoutCount.Add(1)
-		c.clientsMu.RLock()
-		cl := c.clients[m.clientID]
-		c.clientsMu.RUnlock()
-		if cl != nil {
-			cl.timedOutMessage()
-		}
-		c.requeue(m)
+}
+
+// popTimedOut takes the next in-flight message whose timeout has passed,
+// counting the timeout, or returns nil.
+func (c *Channel) popTimedOut(now int64) *Message {
+	c.inFlightMu.Lock()
+	m := c.inFlightPQ.popDue(now)
+	if m != nil {
+		delete(c.inFlight, m.ID)
 	}
+	c.inFlightMu.Unlock()
+	if m == nil {
+		return nil
+	}
+	c.timeoutCount.Add(1)
+	c.clientsMu.RLock()
+	cl := c.clients[m.clientID]
+	c.clientsMu.RUnlock()
+	if cl != nil {
+		cl.timedOutMessage()
+	}
+	return m
 }
 
 // processDeferred makes due deferred messages deliverable.
 func (c *Channel) processDeferred(now int64) {
-	if c.Exiting() {
-		return
-	}
-	for {
+	for c.requeueNext(func() *Message {
 		c.deferredMu.Lock()
+		defer c.deferredMu.Unlock()
 		m := c.deferredPQ.popDue(now)
 		if m != nil {
 			delete(c.deferred, m.ID)
 		}
-		c.deferredMu.Unlock()
-		if m == nil {
-			return
-		}
-		c.requeue(m)
+		return m
+	}) {
 	}
 }
 

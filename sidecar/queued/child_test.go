@@ -28,6 +28,9 @@ type childConfig struct {
 	MaxBytesPerFile int64
 	MsgTimeout      time.Duration
 	DrainTimeout    time.Duration
+	DrainOnly       bool
+	TerminationLog  string
+	SummaryInterval time.Duration // DrainSummaryInterval, if set
 	LogLevel        string
 	NoFile          uint64 // RLIMIT_NOFILE, if set
 }
@@ -85,6 +88,10 @@ func (cfg childConfig) options() *Options {
 	if cfg.DrainTimeout > 0 {
 		o.DrainTimeout = cfg.DrainTimeout
 	}
+	if cfg.SummaryInterval > 0 {
+		o.DrainSummaryInterval = cfg.SummaryInterval
+	}
+	o.DrainOnly, o.TerminationLog = cfg.DrainOnly, cfg.TerminationLog
 	o.MaxDiskBytes = cfg.MaxDiskBytes
 	return o
 }

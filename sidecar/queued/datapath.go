@@ -3,6 +3,7 @@ package queued
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -75,4 +76,26 @@ func probeWritable(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// checkDrainOnlyPath refuses --drain-only without a data path that exists.
+// A daemon that created it, or took the working directory, would find
+// nothing, exit 0 and report drained: then the operator would let go of a
+// volume whose backlog was only mounted somewhere else. An existing path
+// that holds nothing is drained at once, and that is the truth.
+func checkDrainOnlyPath(path string) error {
+	if path == "" {
+		return errors.New("--drain-only needs --data-path: the directory whose backlog it serves")
+	}
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--drain-only: --data-path %s does not exist: is the volume with the backlog mounted there?", path)
+	}
+	if err != nil {
+		return fmt.Errorf("--drain-only: --data-path %s: %w", path, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("--drain-only: --data-path %s is not a directory", path)
+	}
+	return nil
 }

@@ -1,9 +1,7 @@
 package queued
 
 import (
-	"encoding/json"
 	"errors"
-	"io/fs"
 	"net/http"
 	"os"
 	ossignal "os/signal"
@@ -15,29 +13,55 @@ import (
 // new publishes (E_PUB_FAILED, HTTP 503), keeps serving consumers, and exits
 // once every topic and channel is empty and nothing is in flight or
 // deferred, or when --drain-timeout passes. What is left stays on disk, and
-// a one-line summary goes to --termination-log, where Kubernetes shows it.
+// the termination summary (summary.go) says how much.
+
+// drainCheck is how often a drain counts what is left.
+const drainCheck = 50 * time.Millisecond
 
 // draining reports whether the daemon refuses new publishes.
 func (d *Daemon) draining() bool { return d.drainMode.Load() }
 
 // StartDrain enters drain mode; a second call does nothing. timeout 0
-// waits for as long as it takes.
+// waits for as long as it takes. The first summary (drained false) is
+// written before it returns, so it is there however the process ends.
 func (d *Daemon) StartDrain(timeout time.Duration) {
 	if !d.drainMode.CompareAndSwap(false, true) {
 		return
 	}
-	d.logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", d.backlog())
+	n := d.backlog()
+	d.logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", n)
+	d.writeSummary(n, false)
 	d.goLoop(func() { d.drainLoop(timeout) })
 }
 
+// drainLoop ends the drain when nothing is left or at the timeout, and
+// meanwhile keeps the summary's depth near the truth.
 func (d *Daemon) drainLoop(timeout time.Duration) {
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		deadline = time.After(timeout)
 	}
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(drainCheck)
 	defer tick.Stop()
-	for {
+	refreshed := time.Now()
+	for empty := 0; ; {
+		n := d.backlog()
+		if n > 0 {
+			empty = 0
+		} else {
+			empty++
+		}
+		// Empty twice, a tick apart: a count misses a message that a
+		// requeue or a delivery is moving from one queue to another at
+		// that moment, and the drain must not end on that.
+		if empty == 2 {
+			go d.finishDrain() // Stop waits for this loop to return
+			return
+		}
+		if time.Since(refreshed) >= d.opts().DrainSummaryInterval {
+			d.writeSummary(n, false)
+			refreshed = time.Now()
+		}
 		select {
 		case <-d.exit:
 			return
@@ -45,10 +69,6 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 			go d.finishDrain()
 			return
 		case <-tick.C:
-			if d.backlog() == 0 {
-				go d.finishDrain()
-				return
-			}
 		}
 	}
 }
@@ -65,14 +85,14 @@ func (d *Daemon) finishDrain() {
 // finish is a failure, and the exit status says so.
 var ErrBacklogLeft = errors.New("drain ended with messages left on disk")
 
-// Stop writes the summary to --termination-log and exits, keeping whatever
-// is left on disk: the end of a drain, or SIGINT, or a second SIGTERM.
+// Stop writes the last summary and exits, keeping whatever is left on
+// disk: the end of a drain, or SIGINT, or a second SIGTERM. Publishes are
+// refused from its start, so the depth it reports is what the exit leaves.
 func (d *Daemon) Stop() {
+	wasDraining := d.drainMode.Swap(true)
 	depth := d.backlog()
-	if err := d.writeTerminationLog(depth); err != nil {
-		d.logf("ERROR", "writing the termination log: %v", err)
-	}
-	if d.draining() && depth > 0 {
+	d.writeSummary(depth, true)
+	if wasDraining && depth > 0 {
 		d.backlogLeft.Store(depth)
 	}
 	d.Exit()
@@ -90,23 +110,6 @@ func (d *Daemon) backlog() int64 {
 		n += c.Depth() + int64(c.inFlightCount()+c.deferredCount())
 	}
 	return n
-}
-
-const defaultTerminationLog = "/dev/termination-log"
-
-func (d *Daemon) writeTerminationLog(depth int64) error {
-	path := d.opts().TerminationLog
-	if path == "" {
-		if _, err := os.Stat(defaultTerminationLog); errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		path = defaultTerminationLog
-	}
-	line, _ := json.Marshal(struct {
-		Drained bool  `json:"drained"`
-		Depth   int64 `json:"depth"`
-	}{depth == 0, depth})
-	return os.WriteFile(path, append(line, '\n'), 0o644)
 }
 
 // HandleSignals gives signals their meaning until the daemon exits: SIGTERM

@@ -69,6 +69,10 @@ type Options struct {
 	DrainTimeout   time.Duration
 	TerminationLog string
 	DrainOnly      bool // serve the data path's backlog to consumers, accept no publishes, exit when empty
+	// DrainSummaryInterval is how often a drain rewrites the termination
+	// summary while its depth changes (no flag: the operator needs it only
+	// near-true, after a SIGKILL).
+	DrainSummaryInterval time.Duration
 }
 
 // TLS policies, as nsqd's --tls-required takes them.
@@ -115,7 +119,8 @@ func NewOptions() *Options {
 		MaxDeflateLevel: 6,
 		SnappyEnabled:   true,
 
-		DrainTimeout: 30 * time.Second,
+		DrainTimeout:         30 * time.Second,
+		DrainSummaryInterval: 2 * time.Second,
 	}
 }
 

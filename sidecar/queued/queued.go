@@ -43,6 +43,7 @@ type Daemon struct {
 	clients      clientSet
 	drainMode    atomic.Bool
 	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
+	summary      summaryState
 	healthState  healthState
 	registrar    *registrar.Registrar
 
@@ -58,6 +59,11 @@ type Daemon struct {
 func New(opts *Options) (*Daemon, error) {
 	if err := validateOptions(opts); err != nil {
 		return nil, err
+	}
+	if opts.DrainOnly {
+		if err := checkDrainOnlyPath(opts.DataPath); err != nil {
+			return nil, err
+		}
 	}
 	if opts.DataPath == "" {
 		cwd, err := os.Getwd()
@@ -139,13 +145,13 @@ func (d *Daemon) Main() error {
 		d.registrar.Start()
 	}
 	d.loopsMu.Unlock()
+	if d.opts().DrainOnly {
+		d.StartDrain(0) // before serving: not one publish is accepted
+	}
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
 	d.goLoop(d.queueScanLoop)
-	if d.opts().DrainOnly {
-		d.StartDrain(0)
-	}
 	select {
 	case err := <-errc:
 		if err != nil {

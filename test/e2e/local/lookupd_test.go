@@ -61,6 +61,13 @@ func (r *resolver) LookupHost(ctx context.Context, host string) ([]string, error
 
 func startQueued(t *testing.T, res *resolver, lookupds ...string) *queued.Daemon {
 	t.Helper()
+	return runQueued(t, queuedOptions(t, res, lookupds...))
+}
+
+// queuedOptions are startQueued's: loopback ports, a fresh data path,
+// registration with lookupds (names resolved by res, if given).
+func queuedOptions(t *testing.T, res *resolver, lookupds ...string) *queued.Options {
+	t.Helper()
 	o := queued.NewOptions()
 	o.TCPAddress, o.HTTPAddress = "127.0.0.1:0", "127.0.0.1:0"
 	o.BroadcastAddress = "127.0.0.1"
@@ -71,6 +78,11 @@ func startQueued(t *testing.T, res *resolver, lookupds ...string) *queued.Daemon
 	if res != nil {
 		o.LookupResolver = res
 	}
+	return o
+}
+
+func runQueued(t *testing.T, o *queued.Options) *queued.Daemon {
+	t.Helper()
 	d, err := queued.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,136 @@
+package queued
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+)
+
+// The termination summary is how a daemon that goes tells Kubernetes, and
+// through it the operator, what it left behind: one line of JSON in
+// --termination-log, which the kubelet turns into the container's
+// state.terminated.message. It is written when a drain begins (drained
+// false, with the depth then), again while the drain goes on and the depth
+// changes (every DrainSummaryInterval), and a last time when the daemon
+// stops. So a sidecar SIGKILLed mid-drain, its grace period spent, still
+// says what it held, near enough: the depth can only have shrunk since,
+// publishes being refused.
+
+// TerminationSummary is the line queued writes to --termination-log:
+// {"drained":bool,"depth":N}. Drained is true only in the last summary of
+// a daemon that stopped holding nothing; Depth counts every message held
+// (topic and channel depth, in flight, deferred) when it was written.
+type TerminationSummary struct {
+	Drained bool  `json:"drained"`
+	Depth   int64 `json:"depth"`
+}
+
+// ParseTerminationSummary reads a termination message. Only its first
+// line counts: a daemon killed while replacing a longer summary with a
+// shorter one leaves the new line followed by the old one's tail. An empty
+// or unparsable message is an error, and whoever reads it must then assume
+// a backlog.
+func ParseTerminationSummary(message string) (TerminationSummary, error) {
+	var s TerminationSummary
+	line, _, _ := strings.Cut(message, "\n")
+	if strings.TrimSpace(line) == "" {
+		return s, errors.New("empty termination summary")
+	}
+	if err := json.Unmarshal([]byte(line), &s); err != nil {
+		return s, fmt.Errorf("termination summary %q: %w", line, err)
+	}
+	return s, nil
+}
+
+// summaryState keeps the summaries in order: the drain loop's refresh and a
+// signal's final summary may race, and nothing may overwrite the last one.
+type summaryState struct {
+	mu      sync.Mutex
+	final   bool // the last summary is written (or was tried)
+	written bool
+	last    TerminationSummary
+}
+
+const defaultTerminationLog = "/dev/termination-log"
+
+// writeSummary writes the summary for depth, the last one if final; an
+// unchanged summary is not written again. A failure is logged, never
+// fatal: the summary only reports, and a missing one makes the operator
+// assume a backlog, the safe side.
+func (d *Daemon) writeSummary(depth int64, final bool) {
+	st := &d.summary
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.final {
+		return
+	}
+	st.final = final
+	s := TerminationSummary{Drained: final && depth == 0, Depth: depth}
+	if st.written && s == st.last {
+		return
+	}
+	path := d.terminationLogPath()
+	if path == "" {
+		return
+	}
+	line, _ := json.Marshal(s)
+	if err := writeInPlace(path, append(line, '\n')); err != nil {
+		d.logf("ERROR", "writing the termination summary %s to %s: %v", line, path, err)
+		return
+	}
+	st.written, st.last = true, s
+}
+
+// terminationLogPath is --termination-log, or /dev/termination-log when it
+// exists (a container in Kubernetes), or "" for none.
+func (d *Daemon) terminationLogPath() string {
+	if path := d.opts().TerminationLog; path != "" {
+		return path
+	}
+	if _, err := os.Stat(defaultTerminationLog); errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return defaultTerminationLog
+}
+
+// writeInPlace makes line the file's content, in place: the termination
+// log is a file the kubelet bind-mounts into the container, which a rename
+// cannot replace. The line goes over the old one before the file is cut to
+// its length, so the first line is always a whole summary, old or new, even
+// if the process is killed between the two; the fsync keeps it through the
+// loss of the machine, not only a SIGKILL (which the page cache survives).
+// Anything but a regular file (--termination-log=/dev/stdout) just gets the
+// line.
+func writeInPlace(path string, line []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	err = writeOver(f, line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func writeOver(f *os.File, line []byte) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		_, err := f.Write(line)
+		return err
+	}
+	if _, err := f.WriteAt(line, 0); err != nil {
+		return err
+	}
+	if err := f.Truncate(int64(len(line))); err != nil {
+		return err
+	}
+	return f.Sync()
+}

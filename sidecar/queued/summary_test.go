@@ -1,0 +1,67 @@
+package queued
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseTerminationSummary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		message string
+		want    TerminationSummary
+		bad     bool
+	}{
+		{message: `{"drained":true,"depth":0}` + "\n", want: TerminationSummary{Drained: true}},
+		{message: `{"drained":false,"depth":42}`, want: TerminationSummary{Depth: 42}},
+		// Killed between writing a shorter summary and cutting the file:
+		// the old one's tail follows the new line.
+		{message: `{"drained":false,"depth":999}` + "\n" + "5}\n", want: TerminationSummary{Depth: 999}},
+		{message: "", bad: true},
+		{message: "\n", bad: true},
+		{message: "panic: something else\n", bad: true},
+	} {
+		got, err := ParseTerminationSummary(tc.message)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("ParseTerminationSummary(%q) = %+v, %v; want %+v, error %v", tc.message, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+// The summary is rewritten in place (the kubelet's file cannot be renamed
+// over): a shorter line leaves nothing of the longer one behind.
+func TestWriteInPlaceReplacesTheWholeFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "termination-log")
+	for _, line := range []string{`{"drained":false,"depth":20000}` + "\n", `{"drained":true,"depth":0}` + "\n"} {
+		if err := writeInPlace(path, []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != line {
+			t.Fatalf("file holds %q, want %q", b, line)
+		}
+	}
+	if err := writeInPlace(os.DevNull, []byte("{}\n")); err != nil {
+		t.Fatalf("a summary to a device (%s): %v", os.DevNull, err)
+	}
+}
+
+// Once the last summary is written, a drain's late refresh cannot replace
+// it; an unchanged summary is not written again.
+func TestTheLastSummaryStays(t *testing.T) {
+	t.Parallel()
+	logPath := filepath.Join(t.TempDir(), "termination-log")
+	d := newDaemon(t, func(o *Options) { o.TerminationLog = logPath })
+	d.writeSummary(5, false)
+	os.Remove(logPath)
+	d.writeSummary(5, false)
+	if _, err := os.Stat(logPath); err == nil {
+		t.Fatal("an unchanged summary was written again")
+	}
+	d.writeSummary(0, true)
+	d.writeSummary(3, false)
+	if b, _ := os.ReadFile(logPath); string(b) != `{"drained":true,"depth":0}`+"\n" {
+		t.Fatalf("summary %q after the last one, want it kept", b)
+	}
+}
