@@ -10,8 +10,10 @@ import (
 	"strings"
 )
 
-// Summary is {"drained":bool,"depth":N}: drained is true only when the
-// daemon exited holding nothing; depth counts what it held.
+// Summary is {"drained":bool,"depth":N}. Drained is true only in the last
+// summary of a daemon that stopped holding nothing; Depth counts every
+// message held (topic and channel depth, in flight, deferred) when it was
+// written.
 type Summary struct {
 	Drained bool  `json:"drained"`
 	Depth   int64 `json:"depth"`
@@ -27,24 +29,25 @@ func (s Summary) Line() []byte {
 // before it wrote anything.
 var ErrNoSummary = errors.New("no summary in the termination message")
 
-// Parse reads a termination message. Kubernetes keeps only the message's
-// last 4096 bytes, so it reads the last non-empty line.
+// Parse reads a termination message. Only its first line counts: a daemon
+// killed while replacing a longer summary with a shorter one (in place:
+// the kubelet's file cannot be renamed over) leaves the new line followed
+// by the old one's tail. An empty or unparsable message is an error, and
+// whoever reads it must then assume a backlog.
 func Parse(msg string) (Summary, error) {
-	msg = strings.TrimSpace(msg)
-	if msg == "" {
+	line, _, _ := strings.Cut(msg, "\n")
+	line = strings.TrimSpace(line)
+	if line == "" {
 		return Summary{}, ErrNoSummary
 	}
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
 	var s Summary
-	dec := json.NewDecoder(strings.NewReader(msg))
+	dec := json.NewDecoder(strings.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return Summary{}, fmt.Errorf("termination message %q is not a summary: %w", msg, err)
+		return Summary{}, fmt.Errorf("termination message %q is not a summary: %w", line, err)
 	}
 	if s.Depth < 0 || (s.Drained && s.Depth != 0) {
-		return Summary{}, fmt.Errorf("termination message %q contradicts itself", msg)
+		return Summary{}, fmt.Errorf("termination message %q contradicts itself", line)
 	}
 	return s, nil
 }

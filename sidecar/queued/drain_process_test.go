@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/termination"
 	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
@@ -52,9 +53,9 @@ func backlogOf(t *testing.T, child *daemonChild, n int) map[string]bool {
 }
 
 // waitSummary waits until the termination log holds want.
-func waitSummary(t *testing.T, child *daemonChild, logPath string, want TerminationSummary) {
+func waitSummary(t *testing.T, child *daemonChild, logPath string, want termination.Summary) {
 	t.Helper()
-	var got TerminationSummary
+	var got termination.Summary
 	var err error
 	defer func() { // WaitFor's failure ends the test through here
 		if t.Failed() {
@@ -67,12 +68,12 @@ func waitSummary(t *testing.T, child *daemonChild, logPath string, want Terminat
 	})
 }
 
-func readSummary(logPath string) (TerminationSummary, error) {
+func readSummary(logPath string) (termination.Summary, error) {
 	b, err := os.ReadFile(logPath)
 	if err != nil {
-		return TerminationSummary{}, err
+		return termination.Summary{}, err
 	}
-	return ParseTerminationSummary(string(b))
+	return termination.Parse(string(b))
 }
 
 // sigterm starts the child's drain and waits for its first summary, which
@@ -82,7 +83,7 @@ func sigterm(t *testing.T, child *daemonChild, logPath string, depth int64) {
 	if err := child.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitSummary(t, child, logPath, TerminationSummary{Drained: false, Depth: depth})
+	waitSummary(t, child, logPath, termination.Summary{Drained: false, Depth: depth})
 }
 
 // consumeN reads and finishes n messages on channel c of topic t, holding
@@ -155,7 +156,7 @@ func TestSIGTERMDrainsTheBacklogToAConsumer(t *testing.T) {
 			t.Fatalf("%s was never delivered", body)
 		}
 	}
-	waitSummary(t, child, logPath, TerminationSummary{Drained: true, Depth: 0})
+	waitSummary(t, child, logPath, termination.Summary{Drained: true, Depth: 0})
 	t.Logf("%d messages drained to a consumer in %s after SIGTERM", len(got), time.Since(start))
 }
 
@@ -178,21 +179,21 @@ func TestDrainTimeoutLeavesTheRestForDrainOnly(t *testing.T) {
 	sigterm(t, child, logPath, drainMessages)
 	finished := consumeN(t, subscribeAddr(t, child.TCP, "t", "c"), 1000, 100)
 	left := int64(drainMessages - len(finished))
-	waitSummary(t, child, logPath, TerminationSummary{Drained: false, Depth: left})
+	waitSummary(t, child, logPath, termination.Summary{Drained: false, Depth: left})
 	if code := child.ExitCode(t, time.Minute); code != 1 {
 		t.Fatalf("exit status %d after a drain that timed out, want 1", code)
 	}
-	waitSummary(t, child, logPath, TerminationSummary{Drained: false, Depth: left})
+	waitSummary(t, child, logPath, termination.Summary{Drained: false, Depth: left})
 
 	onlyLog := filepath.Join(logs, "drain-only")
 	only := startChild(t, childConfig{DataPath: dataPath, MemQueueSize: 10_000, LogLevel: "error",
 		TerminationLog: onlyLog, DrainOnly: true})
-	waitSummary(t, only, onlyLog, TerminationSummary{Drained: false, Depth: left})
+	waitSummary(t, only, onlyLog, termination.Summary{Drained: false, Depth: left})
 	got := consumeUntilClosed(t, only.TCP)
 	if code := only.ExitCode(t, time.Minute); code != 0 {
 		t.Fatalf("drain-only exit status %d, want 0", code)
 	}
-	waitSummary(t, only, onlyLog, TerminationSummary{Drained: true, Depth: 0})
+	waitSummary(t, only, onlyLog, termination.Summary{Drained: true, Depth: 0})
 	for body := range want {
 		if !finished[body] && got[body] == 0 {
 			t.Errorf("%s lost: neither finished before the timeout nor delivered after", body)
@@ -219,9 +220,9 @@ func TestSIGKILLMidDrainLeavesTheSummary(t *testing.T) {
 	sigterm(t, child, logPath, drainMessages)
 	finished := consumeN(t, subscribeAddr(t, child.TCP, "t", "c"), 2000, 100)
 	left := int64(drainMessages - len(finished))
-	waitSummary(t, child, logPath, TerminationSummary{Drained: false, Depth: left})
+	waitSummary(t, child, logPath, termination.Summary{Drained: false, Depth: left})
 	child.kill()
-	if got, err := readSummary(logPath); err != nil || got != (TerminationSummary{Drained: false, Depth: left}) {
+	if got, err := readSummary(logPath); err != nil || got != (termination.Summary{Drained: false, Depth: left}) {
 		t.Fatalf("after SIGKILL the summary is %+v (%v), want drained false, depth %d", got, err, left)
 	}
 }
@@ -242,7 +243,7 @@ func TestDrainOnlyDeliversWhatAKilledDaemonHeld(t *testing.T) {
 
 	only := startChild(t, childConfig{DataPath: dataPath, MemQueueSize: 0, LogLevel: "error",
 		TerminationLog: logPath, DrainOnly: true})
-	var first TerminationSummary
+	var first termination.Summary
 	waitFor(t, "drain-only's first summary", func() bool {
 		var err error
 		first, err = readSummary(logPath)
@@ -257,7 +258,7 @@ func TestDrainOnlyDeliversWhatAKilledDaemonHeld(t *testing.T) {
 	if code := only.ExitCode(t, time.Minute); code != 0 {
 		t.Fatalf("drain-only exit status %d, want 0", code)
 	}
-	waitSummary(t, only, logPath, TerminationSummary{Drained: true, Depth: 0})
+	waitSummary(t, only, logPath, termination.Summary{Drained: true, Depth: 0})
 	deliveries := 0
 	for body, n := range got {
 		if !want[body] {

@@ -1,13 +1,13 @@
 package queued
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
+
+	"github.com/sidequeue/sidequeue/internal/termination"
 )
 
 // The termination summary is how a daemon that goes tells Kubernetes, and
@@ -20,39 +20,13 @@ import (
 // says what it held, near enough: the depth can only have shrunk since,
 // publishes being refused.
 
-// TerminationSummary is the line queued writes to --termination-log:
-// {"drained":bool,"depth":N}. Drained is true only in the last summary of
-// a daemon that stopped holding nothing; Depth counts every message held
-// (topic and channel depth, in flight, deferred) when it was written.
-type TerminationSummary struct {
-	Drained bool  `json:"drained"`
-	Depth   int64 `json:"depth"`
-}
-
-// ParseTerminationSummary reads a termination message. Only its first
-// line counts: a daemon killed while replacing a longer summary with a
-// shorter one leaves the new line followed by the old one's tail. An empty
-// or unparsable message is an error, and whoever reads it must then assume
-// a backlog.
-func ParseTerminationSummary(message string) (TerminationSummary, error) {
-	var s TerminationSummary
-	line, _, _ := strings.Cut(message, "\n")
-	if strings.TrimSpace(line) == "" {
-		return s, errors.New("empty termination summary")
-	}
-	if err := json.Unmarshal([]byte(line), &s); err != nil {
-		return s, fmt.Errorf("termination summary %q: %w", line, err)
-	}
-	return s, nil
-}
-
 // summaryState keeps the summaries in order: the drain loop's refresh and a
 // signal's final summary may race, and nothing may overwrite the last one.
 type summaryState struct {
 	mu      sync.Mutex
 	final   bool // the last summary is written (or was tried)
 	written bool
-	last    TerminationSummary
+	last    termination.Summary
 }
 
 const defaultTerminationLog = "/dev/termination-log"
@@ -69,7 +43,7 @@ func (d *Daemon) writeSummary(depth int64, final bool) {
 		return
 	}
 	st.final = final
-	s := TerminationSummary{Drained: final && depth == 0, Depth: depth}
+	s := termination.Summary{Drained: final && depth == 0, Depth: depth}
 	if st.written && s == st.last {
 		return
 	}
@@ -77,9 +51,9 @@ func (d *Daemon) writeSummary(depth int64, final bool) {
 	if path == "" {
 		return
 	}
-	line, _ := json.Marshal(s)
-	if err := writeInPlace(path, append(line, '\n')); err != nil {
-		d.logf("ERROR", "writing the termination summary %s to %s: %v", line, path, err)
+	line := s.Line()
+	if err := writeInPlace(path, line); err != nil {
+		d.logf("ERROR", "writing the termination summary %s to %s: %v", bytes.TrimSpace(line), path, err)
 		return
 	}
 	st.written, st.last = true, s

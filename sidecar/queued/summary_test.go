@@ -6,29 +6,6 @@ import (
 	"testing"
 )
 
-func TestParseTerminationSummary(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		message string
-		want    TerminationSummary
-		bad     bool
-	}{
-		{message: `{"drained":true,"depth":0}` + "\n", want: TerminationSummary{Drained: true}},
-		{message: `{"drained":false,"depth":42}`, want: TerminationSummary{Depth: 42}},
-		// Killed between writing a shorter summary and cutting the file:
-		// the old one's tail follows the new line.
-		{message: `{"drained":false,"depth":999}` + "\n" + "5}\n", want: TerminationSummary{Depth: 999}},
-		{message: "", bad: true},
-		{message: "\n", bad: true},
-		{message: "panic: something else\n", bad: true},
-	} {
-		got, err := ParseTerminationSummary(tc.message)
-		if (err != nil) != tc.bad || got != tc.want {
-			t.Errorf("ParseTerminationSummary(%q) = %+v, %v; want %+v, error %v", tc.message, got, err, tc.want, tc.bad)
-		}
-	}
-}
-
 // The summary is rewritten in place (the kubelet's file cannot be renamed
 // over): a shorter line leaves nothing of the longer one behind.
 func TestWriteInPlaceReplacesTheWholeFile(t *testing.T) {
