@@ -77,6 +77,12 @@ func (r *BacklogReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 			err = uerr
 		}
 	}()
+	if h.successor != nil && h.successor.DeletionTimestamp != nil && h.successor.Spec.NodeName == "" {
+		// Never scheduled, so never started: it has nothing to hand off.
+		if err := r.releasePod(ctx, h.successor); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if h.pod != nil {
 		if res, done, err := r.reconcilePod(ctx, h); done || err != nil {
 			return res, err

@@ -25,7 +25,10 @@ type handoff struct {
 	deleted bool                   // the Backlog was deleted by this reconcile
 	claim   *corev1.PersistentVolumeClaim
 	pod     *corev1.Pod
-	requeue time.Duration // when to look again, for what no watch reports
+	// successor is a later pod of the same name (a StatefulSet's), which
+	// cannot start while its predecessor's claim is kept.
+	successor *corev1.Pod
+	requeue   time.Duration // when to look again, for what no watch reports
 }
 
 // Reasons of a Backlog's Ready condition, and its events.
@@ -75,7 +78,7 @@ func (r *BacklogReconciler) observe(ctx context.Context, key client.ObjectKey) (
 func (h *handoff) dropStrangers() {
 	writer := h.writerUID()
 	if h.pod != nil && writer != "" && h.pod.UID != writer {
-		h.pod = nil
+		h.pod, h.successor = nil, h.pod
 	}
 	if h.claim != nil && h.backlog == nil && h.pod == nil {
 		h.claim = nil // a dangling claim the garbage collector will take

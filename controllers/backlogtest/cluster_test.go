@@ -55,6 +55,16 @@ func setNodeReady(t *testing.T, n *corev1.Node, ready bool) {
 // <pod>-sidequeue-data, controlled by the pod.
 func publisher(t *testing.T, ns, name, nodeName string, annotations ...string) *corev1.Pod {
 	t.Helper()
+	pod := publisherObject(t, ns, name, nodeName, annotations...)
+	must(t, k8s.Create(context.Background(), pod))
+	claim(t, pod)
+	return pod
+}
+
+// publisherObject is a publisher pod as the webhook returns it, not yet
+// created.
+func publisherObject(t *testing.T, ns, name, nodeName string, annotations ...string) *corev1.Pod {
+	t.Helper()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
 			Labels: map[string]string{v1alpha1.InjectKey: "true"}, Annotations: map[string]string{}},
@@ -69,8 +79,6 @@ func publisher(t *testing.T, ns, name, nodeName string, annotations ...string) *
 	if out, err := inject.Pod(pod, nil, lookup, inject.Config{Image: testImage}); out != inject.Injected {
 		t.Fatalf("injecting %s: %v %v", name, out, err)
 	}
-	must(t, k8s.Create(context.Background(), pod))
-	claim(t, pod)
 	return pod
 }
 

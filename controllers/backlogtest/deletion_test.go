@@ -91,3 +91,25 @@ func ownedPublisher(t *testing.T, rs *appsv1.ReplicaSet, nodeName string) *corev
 	}, false)
 	return pod
 }
+
+// A StatefulSet's next pod has its predecessor's name, so its claim's
+// name too: it waits (unscheduled) while the old claim drains, and if it is
+// deleted meanwhile, nothing holds it.
+func TestSuccessorWaitsAndGoesFreely(t *testing.T) {
+	t.Parallel()
+	ns, pod := attachedPublisher(t)
+	stopPod(t, pod, summary(false, 8))
+	inPhase(t, pod, v1alpha1.BacklogDraining)
+	within(t, "the pod to be released", gone(pod))
+
+	next := publisherObject(t, ns, pod.Name, "")
+	must(t, k8s.Create(context.Background(), next))
+	if b := inPhase(t, next, v1alpha1.BacklogDraining); b.Spec.PodUID == next.UID {
+		t.Fatal("the successor took over its predecessor's backlog")
+	}
+	must(t, k8s.Delete(context.Background(), next))
+	within(t, "the unscheduled successor to go", gone(next))
+	if b := backlogOf(t, pod); b == nil || b.Status.Phase != v1alpha1.BacklogDraining {
+		t.Fatalf("the predecessor's backlog %+v", b)
+	}
+}
