@@ -54,8 +54,7 @@ const maxRetryBackoff = time.Hour
 const defaultFencingRetry = 30 * time.Second
 
 // Reads of Backlogs, pods and claims come from the cache (list, watch);
-// a Job not yet in the cache is read from the API server (get), and so are
-// a drain Job's pods (list).
+// the current drain Job (get) and its pods (list) from the API server.
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=list;watch;create;delete
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list;watch;patch

@@ -66,19 +66,16 @@ func (r *BacklogReconciler) reconcileDrain(ctx context.Context, h *handoff) (ctr
 	return r.refreshDepth(ctx, h, job), nil
 }
 
-// currentJob is the Job the status names, nil when there is none. A Job
-// the cache has not seen yet is read from the API server, so that a
-// second drain never starts beside a first.
+// currentJob is the Job the status names, nil when there is none. It is
+// read from the API server, not the cache, which may not have seen a Job
+// just created: a second drain must never start beside a first.
 func (r *BacklogReconciler) currentJob(ctx context.Context, b *v1alpha1.Backlog) (*batchv1.Job, error) {
 	if b.Status.Job == "" {
 		return nil, nil
 	}
 	var job batchv1.Job
 	key := client.ObjectKey{Namespace: b.Namespace, Name: b.Status.Job}
-	err := r.Get(ctx, key, &job)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, key, &job)
-	}
+	err := r.APIReader.Get(ctx, key, &job)
 	if apierrors.IsNotFound(err) || (err == nil && !isOwnedBy(&job, b.UID)) {
 		return nil, nil // deleted by someone: start another
 	}
