@@ -1,6 +1,7 @@
 package queued
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -114,7 +115,7 @@ func (d *Daemon) existingTopicChannel(r *http.Request) (*Topic, string, error) {
 	}
 	t, err := d.GetExistingTopic(topicName)
 	if err != nil {
-		return nil, "", apiErr(404, "TOPIC_NOT_FOUND")
+		return nil, "", d.adminErr(r, err)
 	}
 	return t, channelName, nil
 }
@@ -145,7 +146,7 @@ func (d *Daemon) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, apiErr(400, "MISSING_ARG_TOPIC")
 	}
 	if err := d.DeleteExistingTopic(name); err != nil {
-		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+		return nil, d.adminErr(r, err)
 	}
 	return nil, nil
 }
@@ -161,10 +162,10 @@ func (d *Daemon) doEmptyTopic(w http.ResponseWriter, r *http.Request) (any, erro
 	}
 	t, err := d.GetExistingTopic(name)
 	if err != nil {
-		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+		return nil, d.adminErr(r, err)
 	}
 	if err := t.Empty(); err != nil {
-		return nil, apiErr(500, "INTERNAL_ERROR")
+		return nil, d.adminErr(r, err)
 	}
 	return nil, nil
 }
@@ -180,7 +181,7 @@ func (d *Daemon) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, erro
 	}
 	t, err := d.GetExistingTopic(name)
 	if err != nil {
-		return nil, apiErr(404, "TOPIC_NOT_FOUND")
+		return nil, d.adminErr(r, err)
 	}
 	return d.pauseResult(r, t.Pause, t.UnPause)
 }
@@ -192,8 +193,7 @@ func (d *Daemon) pauseResult(r *http.Request, pause, unpause func() error) (any,
 		f = unpause
 	}
 	if err := f(); err != nil {
-		d.logf("ERROR", "failure in %s - %s", r.URL.Path, err)
-		return nil, apiErr(500, "INTERNAL_ERROR")
+		return nil, d.adminErr(r, err)
 	}
 	return nil, nil
 }
@@ -216,7 +216,7 @@ func (d *Daemon) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, e
 		return nil, err
 	}
 	if err := t.DeleteExistingChannel(name); err != nil {
-		return nil, apiErr(404, "CHANNEL_NOT_FOUND")
+		return nil, d.adminErr(r, err)
 	}
 	return nil, nil
 }
@@ -227,7 +227,7 @@ func (d *Daemon) doEmptyChannel(w http.ResponseWriter, r *http.Request) (any, er
 		return nil, err
 	}
 	if err := c.Empty(); err != nil {
-		return nil, apiErr(500, "INTERNAL_ERROR")
+		return nil, d.adminErr(r, err)
 	}
 	return nil, nil
 }
@@ -247,7 +247,21 @@ func (d *Daemon) existingChannel(r *http.Request) (*Channel, error) {
 	}
 	c, err := t.GetExistingChannel(name)
 	if err != nil {
-		return nil, apiErr(404, "CHANNEL_NOT_FOUND")
+		return nil, d.adminErr(r, err)
 	}
 	return c, nil
+}
+
+// adminErr answers a topic or channel operation that did not succeed: 404
+// when there is no such topic or channel, otherwise 500 with the reason,
+// so that a failure is never taken for "already gone".
+func (d *Daemon) adminErr(r *http.Request, err error) error {
+	switch {
+	case errors.Is(err, ErrTopicNotFound):
+		return apiErr(404, "TOPIC_NOT_FOUND")
+	case errors.Is(err, ErrChannelNotFound):
+		return apiErr(404, "CHANNEL_NOT_FOUND")
+	}
+	d.logf("ERROR", "%s: %v", r.URL.Path, err)
+	return apiErr(500, "INTERNAL_ERROR: "+err.Error())
 }

@@ -1,6 +1,8 @@
 package queued
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -127,4 +129,32 @@ func TestHTTPConfig(t *testing.T) {
 	put("max_msg_size", "5").expectErr(t, 400, "INVALID_OPTION")
 	httpGet(t, d, "/config/statsd_prefix").expectErr(t, 400, "INVALID_OPTION")
 	httpGet(t, d, "/config/nope").expectErr(t, 400, "INVALID_OPTION")
+}
+
+// A delete that fails is a failure, 500 with its reason, not a 404 that an
+// operator would take for "already deleted"; the topic and channel stay.
+func TestHTTPDeleteFailureIsNotNotFound(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, nil)
+	httpPost(t, d, "/topic/create?topic=t", nil).expect(t, 200, "")
+	httpPost(t, d, "/channel/create?topic=t&channel=c", nil).expect(t, 200, "")
+	// The metadata cannot be saved: its temporary file's name is taken by
+	// a directory (which stops root too).
+	tmp := filepath.Join(d.opts().DataPath, metadataFile+".tmp")
+	if err := os.MkdirAll(filepath.Join(tmp, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/channel/delete?topic=t&channel=c", "/topic/delete?topic=t"} {
+		r := httpPost(t, d, path, nil)
+		if r.code != 500 || !strings.Contains(r.body, "INTERNAL_ERROR: ") || !strings.Contains(r.body, metadataFile) {
+			t.Errorf("%s with the metadata unsaveable: %d %s, want 500 with the reason", path, r.code, r.body)
+		}
+	}
+	if _, err := d.GetExistingTopic("t"); err != nil {
+		t.Fatalf("the topic went although its deletion failed: %v", err)
+	}
+	os.RemoveAll(tmp)
+	httpPost(t, d, "/channel/delete?topic=t&channel=c", nil).expect(t, 200, "")
+	httpPost(t, d, "/channel/delete?topic=t&channel=c", nil).expectErr(t, 404, "CHANNEL_NOT_FOUND")
+	httpPost(t, d, "/topic/delete?topic=t", nil).expect(t, 200, "")
 }

@@ -265,18 +265,26 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	return t, nil
 }
 
-// GetExistingTopic returns the named topic or an error.
+// The errors of the topic and channel lookups that mean "no such thing";
+// every other error of theirs is a failure.
+var (
+	ErrTopicNotFound   = errors.New("topic does not exist")
+	ErrChannelNotFound = errors.New("channel does not exist")
+)
+
+// GetExistingTopic returns the named topic, or ErrTopicNotFound.
 func (d *Daemon) GetExistingTopic(name string) (*Topic, error) {
 	d.topicsMu.RLock()
 	defer d.topicsMu.RUnlock()
 	t, ok := d.topics[name]
 	if !ok {
-		return nil, errors.New("topic does not exist")
+		return nil, ErrTopicNotFound
 	}
 	return t, nil
 }
 
-// DeleteExistingTopic deletes a topic, its channels and their messages.
+// DeleteExistingTopic deletes a topic, its channels and their messages;
+// ErrTopicNotFound when there is none.
 // The metadata forgets it first, so a crash never brings it back; the name
 // stays taken (publishes to it refused) until its files are gone, so that
 // no new topic of that name opens them meanwhile.
@@ -285,7 +293,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 	t, ok := d.topics[name]
 	d.topicsMu.RUnlock()
 	if !ok || !t.deleting.CompareAndSwap(false, true) {
-		return errors.New("topic does not exist")
+		return ErrTopicNotFound // or going already
 	}
 	if err := d.persistExistence(t.ephemeral); err != nil {
 		t.deleting.Store(false)

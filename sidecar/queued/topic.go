@@ -1,7 +1,6 @@
 package queued
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -130,25 +129,26 @@ func (t *Topic) getOrCreateChannel(name string) (*Channel, bool, error) {
 	return c, true, nil
 }
 
-// GetExistingChannel returns the named channel or an error.
+// GetExistingChannel returns the named channel, or ErrChannelNotFound.
 func (t *Topic) GetExistingChannel(name string) (*Channel, error) {
 	t.channelsMu.RLock()
 	defer t.channelsMu.RUnlock()
 	c, ok := t.channels[name]
 	if !ok {
-		return nil, errors.New("channel does not exist")
+		return nil, ErrChannelNotFound
 	}
 	return c, nil
 }
 
-// DeleteExistingChannel deletes a channel and its messages. The metadata
+// DeleteExistingChannel deletes a channel and its messages
+// (ErrChannelNotFound when there is none). The metadata
 // forgets it first, so a crash never brings it back.
 func (t *Topic) DeleteExistingChannel(name string) error {
 	t.channelsMu.RLock()
 	c, ok := t.channels[name]
 	t.channelsMu.RUnlock()
 	if !ok || !c.deleting.CompareAndSwap(false, true) {
-		return errors.New("channel does not exist")
+		return ErrChannelNotFound // or going already
 	}
 	// The name stays taken until the files are gone, so that no new
 	// channel of that name opens them meanwhile.
