@@ -92,6 +92,9 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "manager.sidequeue.io",
+		// The Lease is in the manager's namespace, where its Role grants
+		// leases; out of cluster controller-runtime cannot find one itself.
+		LeaderElectionNamespace: hook.Namespace,
 	}
 	if webhooks != nil {
 		mopts.WebhookServer = webhooks.Server()
