@@ -38,20 +38,26 @@ func exerciseControllers(t *testing.T, ns string) {
 	})
 	waitOwned(t, ns, "tier", false)
 
+	// A Topic on an external Lookup, with a Channel; one on the managed
+	// one, whose lookupd replicas are found from EndpointSlices.
 	topic := &v1alpha1.Topic{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"},
 		Spec: v1alpha1.TopicSpec{LookupRef: v1alpha1.LocalObjectReference{Name: v1alpha1.DefaultLookupName}}}
 	channel := &v1alpha1.Channel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "audit"},
 		Spec: v1alpha1.ChannelSpec{TopicRef: v1alpha1.LocalObjectReference{Name: "orders"}}}
-	for _, o := range []client.Object{topic, channel} {
+	onManaged := &v1alpha1.Topic{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: "metrics"},
+		Spec: v1alpha1.TopicSpec{LookupRef: v1alpha1.LocalObjectReference{Name: v1alpha1.DefaultLookupName}}}
+	for _, o := range []client.Object{topic, channel, onManaged} {
 		must(t, k8s.Create(ctx, o))
 	}
 	within(t, "the Topic and Channel reconciled", func() bool {
 		must(t, k8s.Get(ctx, client.ObjectKeyFromObject(topic), topic))
 		must(t, k8s.Get(ctx, client.ObjectKeyFromObject(channel), channel))
-		return hasFinalizer(topic) && hasFinalizer(channel) &&
-			topic.Status.ObservedGeneration > 0 && channel.Status.ObservedGeneration > 0
+		must(t, k8s.Get(ctx, client.ObjectKeyFromObject(onManaged), onManaged))
+		return hasFinalizer(topic) && hasFinalizer(channel) && hasFinalizer(onManaged) &&
+			topic.Status.ObservedGeneration > 0 && channel.Status.ObservedGeneration > 0 &&
+			onManaged.Status.ObservedGeneration > 0
 	})
-	for _, o := range []client.Object{channel, topic} {
+	for _, o := range []client.Object{channel, topic, onManaged} {
 		must(t, k8s.Delete(ctx, o))
 		within(t, o.GetName()+" deleted", func() bool {
 			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(o), o))

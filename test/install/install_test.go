@@ -73,7 +73,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	assertInjected(t, shop, "after-secret-lost")
 	m.stop()
 
-	_ = upgraded // the least-privilege check of the audit log: next
+	assertLeastPrivilege(t, upgraded)
 }
 
 // caBundle is the CA both entries of the configuration trust, the same.

@@ -148,4 +148,3 @@ func freePort(t testing.TB) int {
 	must(t, err)
 	return n
 }
-
