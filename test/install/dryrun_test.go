@@ -27,8 +27,11 @@ const settle = 90 * time.Second
 // accepted by the API server (a server-side dry-run apply), CRDs and the
 // namespace installed first. Kinds of other operators (cert-manager's,
 // the Prometheus Operator's) are not served here and are left out.
+//
+// Not parallel, and before TestInstallUpgradeLeastPrivilege (file order):
+// a dry-run apply merges into what exists, and the installed release is
+// configured otherwise (webhook.url, another port).
 func TestChartDryRunApply(t *testing.T) {
-	t.Parallel()
 	for name, vals := range variants() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -37,9 +40,8 @@ func TestChartDryRunApply(t *testing.T) {
 	}
 }
 
-// The same for `kustomize build config/default`.
+// The same for `kustomize build config/default`, before the install too.
 func TestKustomizeDryRunApply(t *testing.T) {
-	t.Parallel()
 	dryRunApply(t, kustomizeBuild(t, testenv.Path("config", "default")))
 }
 

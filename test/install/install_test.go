@@ -25,7 +25,7 @@ import (
 // the release is installed with webhook.url, the chart's value for a
 // manager outside the cluster: https://localhost:<port>, a name the
 // manager's certificate holds with --webhook-cert-dns-names=localhost.
-// Not parallel: it runs before the others, so Helm installs the CRDs.
+// Not parallel: it runs after the dry runs, before the other tests.
 func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	hookPort := freePort(t)
 	base := func(kv ...any) map[string]any {
