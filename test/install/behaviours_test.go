@@ -89,8 +89,7 @@ func waitOwned(t *testing.T, ns, name string, want bool) {
 func owns(t *testing.T, ns, name string, list client.ObjectList) bool {
 	must(t, k8s.List(context.Background(), list, client.InNamespace(ns),
 		client.MatchingLabels{"app.kubernetes.io/managed-by": controllers.FieldOwner}))
-	items, _ := metaItems(list)
-	for _, o := range items {
+	for _, o := range metaItems(list) {
 		for _, r := range o.GetOwnerReferences() {
 			if r.Kind == "Lookup" && r.Name == name {
 				return true
@@ -100,7 +99,8 @@ func owns(t *testing.T, ns, name string, list client.ObjectList) bool {
 	return false
 }
 
-func metaItems(list client.ObjectList) ([]metav1.Object, error) {
+// metaItems are the items of the lists owns reads.
+func metaItems(list client.ObjectList) []metav1.Object {
 	var out []metav1.Object
 	switch l := list.(type) {
 	case *appsv1.DeploymentList:
@@ -116,7 +116,7 @@ func metaItems(list client.ObjectList) ([]metav1.Object, error) {
 			out = append(out, &l.Items[i])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // within polls cond until it holds, failing t when settle passes first.
