@@ -14,10 +14,11 @@ import (
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 )
 
-// The chart installed with Helm's SDK, the manager run as its Deployment
+// The chart installed with Helm 3's SDK, the manager run as its Deployment
 // says under its ServiceAccount, every behaviour of the manager exercised,
-// the release upgraded and the manager rolled, the webhook's Secret lost:
-// the caBundle the manager wrote survives the upgrade and the rollout,
+// the release upgraded and the manager rolled, upgraded again by Helm 4
+// (server-side apply), the webhook's Secret lost: the caBundle the
+// manager wrote survives the upgrades and the rollout,
 // injected pods are admitted at every step, and the audit log shows the
 // chart's RBAC is what the manager uses, no more.
 //
@@ -60,6 +61,19 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 		t.Error("the upgraded manager replaced the CA: the Secret lost it")
 	}
 	assertInjected(t, shop, "after-rollout")
+
+	// Helm 4 upgrades the Helm 3 release with server-side apply: nothing
+	// conflicts (the chart sets no caBundle and no Secret data), and what
+	// the manager owns stays.
+	upgraded = helm4Upgrade(t, base("statsInterval", "25s"))
+	if upgraded.get("ConfigMap", "sidequeue-dashboard") == nil {
+		t.Error("the Helm 4 upgrade did not apply the new values")
+	}
+	if got := caBundle(t); !bytes.Equal(got, ca) {
+		t.Error("Helm 4's server-side apply changed the caBundle the manager wrote")
+	}
+	assertAppliedServerSide(t)
+	assertInjected(t, shop, "after-helm4-upgrade")
 
 	// The Secret lost: a manager starting recreates it with a new CA.
 	m.stop()
@@ -119,4 +133,19 @@ func assertInjected(t testing.TB, ns, name string) {
 		pod.Labels[v1alpha1.LabelInjected] != "true" {
 		t.Errorf("pod %s admitted without the sidecar: init containers %v, labels %v", name, pod.Spec.InitContainers, pod.Labels)
 	}
+}
+
+// assertAppliedServerSide checks that the webhook configuration was last
+// written by a server-side apply (Helm 4's), so the test above saw the
+// caBundle survive one.
+func assertAppliedServerSide(t testing.TB) {
+	t.Helper()
+	var c admissionregistrationv1.MutatingWebhookConfiguration
+	must(t, k8s.Get(context.Background(), client.ObjectKey{Name: "sidequeue-injector"}, &c))
+	for _, f := range c.ManagedFields {
+		if f.Operation == metav1.ManagedFieldsOperationApply {
+			return
+		}
+	}
+	t.Errorf("no server-side apply among the configuration's field managers: %v", c.ManagedFields)
 }
