@@ -123,3 +123,18 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// kustomize cannot glob, so config/crd/kustomization.yaml lists the CRDs:
+// every one of config/crd/bases must be there (the chart takes them all).
+func TestKustomizeListsEveryCRD(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(testenv.Path("config", "crd", "bases", "*.yaml"))
+	must(t, err)
+	k, err := os.ReadFile(testenv.Path("config", "crd", "kustomization.yaml"))
+	must(t, err)
+	for _, f := range files {
+		if !strings.Contains(string(k), "- bases/"+filepath.Base(f)+"\n") {
+			t.Errorf("config/crd/kustomization.yaml does not list bases/%s", filepath.Base(f))
+		}
+	}
+}
