@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/action"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -88,6 +90,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	m.stop()
 
 	assertLeastPrivilege(t, upgraded)
+	assertUninstallKeeps(t, upgraded, shop)
 }
 
 // caBundle is the CA both entries of the configuration trust, the same.
@@ -148,4 +151,30 @@ func assertAppliedServerSide(t testing.TB) {
 		}
 	}
 	t.Errorf("no server-side apply among the configuration's field managers: %v", c.ManagedFields)
+}
+
+// assertUninstallKeeps uninstalls the release: what it rendered is gone
+// but the CRDs (Helm never deletes crds/), so the custom resources users
+// made are kept.
+func assertUninstallKeeps(t *testing.T, r *rendered, ns string) {
+	t.Helper()
+	if _, err := action.NewUninstall(helmConfig(t)).Run(releaseName); err != nil {
+		t.Fatalf("helm uninstall: %v", err)
+	}
+	ctx := context.Background()
+	for _, o := range r.objs {
+		u := o.DeepCopy()
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(u), u)
+		gone := apierrors.IsNotFound(err) || !u.GetDeletionTimestamp().IsZero()
+		switch {
+		case o.GetKind() == "CustomResourceDefinition" && err != nil:
+			t.Errorf("helm uninstall removed CRD %s: %v", o.GetName(), err)
+		case o.GetKind() != "CustomResourceDefinition" && !gone:
+			t.Errorf("helm uninstall left %s/%s", o.GetKind(), o.GetName())
+		}
+	}
+	var l v1alpha1.Lookup
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.DefaultLookupName}, &l); err != nil {
+		t.Errorf("the Lookup a user made is gone with the release: %v", err)
+	}
 }
