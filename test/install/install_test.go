@@ -22,7 +22,9 @@ import (
 // (server-side apply), the webhook's Secret lost: the caBundle the
 // manager wrote survives the upgrades and the rollout,
 // injected pods are admitted at every step, and the audit log shows the
-// chart's RBAC is what the manager uses, no more.
+// chart's RBAC is what the manager uses, no more. Then helm uninstall
+// keeps what it should, and the chart is installed again in cert-manager
+// mode (installCertManagerMode).
 //
 // The API server cannot reach a Service here (no cluster network), so
 // the release is installed with webhook.url, the chart's value for a
@@ -37,7 +39,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	}
 	installed := releaseObjects(t, helmInstall(t, base()))
 	kubeconfig := impersonatingKubeconfig(t)
-	m := startManager(t, installed.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig)
+	m := startManager(t, installed.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig, "")
 	m.waitReady(t)
 	ca := caBundle(t)
 	shop := setupShop(t)
@@ -57,7 +59,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	// The rollout: the old manager goes, one with the new args comes and
 	// finds its CA in the Secret the upgrade kept.
 	m.stop()
-	m = startManager(t, upgraded.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig)
+	m = startManager(t, upgraded.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig, "")
 	m.waitReady(t)
 	if got := caBundle(t); !bytes.Equal(got, ca) {
 		t.Error("the upgraded manager replaced the CA: the Secret lost it")
@@ -81,7 +83,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	m.stop()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: "sidequeue-webhook-cert"}}
 	must(t, k8s.Delete(context.Background(), secret))
-	m = startManager(t, upgraded.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig)
+	m = startManager(t, upgraded.find(t, "Deployment", "sidequeue-manager"), hookPort, kubeconfig, "")
 	m.waitReady(t)
 	if got := caBundle(t); bytes.Equal(got, ca) {
 		t.Error("a new Secret, and the caBundle still holds the old CA")
@@ -91,6 +93,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 
 	assertLeastPrivilege(t, upgraded)
 	assertUninstallKeeps(t, upgraded, shop)
+	installCertManagerMode(t, hookPort, kubeconfig, shop)
 }
 
 // caBundle is the CA both entries of the configuration trust, the same.

@@ -44,15 +44,19 @@ func managerBinary(t testing.TB) string {
 
 // startManager runs the manager with the args of Deployment d, serving the
 // webhook on 127.0.0.1:hookPort with a certificate that also names
-// localhost (the chart's webhook.url in these tests).
-func startManager(t *testing.T, d *unstructured.Unstructured, hookPort int, kubeconfig string) *managerProc {
+// localhost (the chart's webhook.url in these tests), from certDir (a new
+// one when empty).
+func startManager(t *testing.T, d *unstructured.Unstructured, hookPort int, kubeconfig, certDir string) *managerProc {
 	t.Helper()
+	if certDir == "" {
+		certDir = t.TempDir()
+	}
 	c := container(t, d)
 	m := &managerProc{probe: freeAddr(t), log: filepath.Join(t.TempDir(), "manager.log"), done: make(chan struct{})}
 	replace := map[string]string{
 		"--health-probe-bind-address": m.probe,
 		"--metrics-bind-address":      freeAddr(t),
-		"--webhook-cert-dir":          t.TempDir(),
+		"--webhook-cert-dir":          certDir,
 	}
 	var args []string
 	for _, a := range c.strs("args") {

@@ -58,7 +58,7 @@ the first render fails before anything is applied.
 {{- if and .Values.podDisruptionBudget.enabled (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) -}}
 {{- fail (printf "podDisruptionBudget.minAvailable (%d) must be below replicaCount (%d), or no node could ever be drained" (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) -}}
 {{- end -}}
-{{- if and .Values.webhook.url (eq .Values.webhook.certMode "cert-manager") -}}
-{{- fail "webhook.url is for a manager outside the cluster, whose certificate it makes itself: it needs webhook.certMode self-managed, not cert-manager" -}}
+{{- if and .Values.webhook.url (not (urlParse .Values.webhook.url).hostname) -}}
+{{- fail (printf "webhook.url %q names no host" .Values.webhook.url) -}}
 {{- end -}}
 {{- end -}}
