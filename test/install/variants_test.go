@@ -83,6 +83,14 @@ func TestRenderOptions(t *testing.T) {
 		hook := r.find(t, "MutatingWebhookConfiguration", "sidequeue-injector")
 		assertField(t, hook.Object, "webhooks.0.clientConfig=map[url:https://localhost:9443/inject-pod]")
 	})
+	t.Run("url-with-cert-manager", func(t *testing.T) {
+		t.Parallel()
+		r := mustRender(t, values("webhook.url", "https://manager.dev.example:9443/inject-pod", "webhook.certMode", "cert-manager"))
+		names := obj{r.find(t, "Certificate", "sidequeue-serving").Object}.strs("spec.dnsNames")
+		if !slices.Contains(names, "manager.dev.example") {
+			t.Errorf("the serving Certificate names %v, not the URL's host", names)
+		}
+	})
 	t.Run("monitoring-and-network-policy", func(t *testing.T) {
 		t.Parallel()
 		r := mustRender(t, values("metrics.serviceMonitor.enabled", true, "networkPolicy.enabled", true))
