@@ -2,11 +2,12 @@
 GO      ?= go
 BIN     := $(CURDIR)/bin
 # Every module in the repository: the product, the benchmark module that
-# keeps upstream NSQ code out of the product's go.mod, and the image builder
-# that keeps go-containerregistry out of it.
-MODULES := . test/bench hack/image
+# keeps upstream NSQ code out of the product's go.mod, the image builder
+# that keeps go-containerregistry out of it, and the install tests that
+# keep Helm and kustomize out of it.
+MODULES := . test/bench hack/image test/install
 
-.PHONY: all build test generate manifests verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image upstream k8s-bin demo test-demo clean
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean
 
 all: build
 
@@ -19,8 +20,9 @@ build:
 
 ## test: everything CI runs: lint, every test with the race detector,
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151), interop
-## with nsq v1.3.0, the demo's round trip (lookupd on 4160/4161), and the image
-test: verify-generated lint unit test-gonsq test-interop test-demo test-image
+## with nsq v1.3.0, the demo's round trip (lookupd on 4160/4161), the image,
+## and the chart and kustomize install
+test: verify-generated lint unit test-gonsq test-interop test-demo test-image test-install
 
 # controller-gen is pinned by a tool directive in hack/tools/go.mod, a module of
 # its own, so the product's go.mod carries none of its dependencies.
@@ -31,16 +33,36 @@ generate:
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 ## manifests: CustomResourceDefinitions into config/crd/bases, the manager's
-## ClusterRole (from the controllers' RBAC markers) into config/rbac
+## ClusterRole (from the controllers' RBAC markers) into config/rbac, and
+## both, with config/webhook, into the Helm chart (chart-sync)
 manifests:
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=sidequeue-manager paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	$(MAKE) --no-print-directory chart-sync
+
+CHART := charts/sidequeue
+
+## chart-sync: the chart's copies of what config/ generates or holds: every
+## CRD of config/crd/bases (by glob, so a new kind needs no edit here) into
+## crds/ with helm.sh/resource-policy: keep; the RBAC of the markers, the
+## webhook configuration and the Grafana dashboard into files/, which the
+## templates read
+chart-sync:
+	@rm -f $(CHART)/crds/*.yaml
+	@mkdir -p $(CHART)/crds $(CHART)/files
+	@for f in config/crd/bases/*.yaml; do \
+		grep -q '^  annotations:$$' $$f || { echo "$$f: no metadata.annotations to add the keep policy to"; exit 1; }; \
+		sed '/^  annotations:$$/a\    helm.sh/resource-policy: keep' $$f > $(CHART)/crds/$$(basename $$f) || exit 1; \
+	done
+	@cp config/rbac/role.yaml $(CHART)/files/role.yaml
+	@cp config/webhook/manifests.yaml $(CHART)/files/webhook.yaml
+	@cp config/grafana/sidequeue.json $(CHART)/files/dashboard.json
 
 ## verify-generated: fail when generated code or manifests are not up to date
 verify-generated: manifests generate
-	@git diff --exit-code -- api config || { \
+	@git diff --exit-code -- api config $(CHART) || { \
 		echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
-	@out=$$(git ls-files --others --exclude-standard -- config/crd config/rbac ':(glob)api/**/zz_generated.*'); if [ -n "$$out" ]; then \
+	@out=$$(git ls-files --others --exclude-standard -- config/crd config/rbac $(CHART)/crds $(CHART)/files ':(glob)api/**/zz_generated.*'); if [ -n "$$out" ]; then \
 		echo "generated files not committed:"; echo "$$out"; exit 1; fi
 
 ## unit: every test with the race detector; controllers/ runs envtest on bin/k8s
@@ -71,6 +93,13 @@ image:
 ## each binary in it answers --version
 test-image:
 	$(GO) -C hack/image test -count=1 ./...
+
+## test-install: the Helm chart and config/default rendered (Helm's and
+## kustomize's Go code), applied to the envtest API server, installed and
+## upgraded with the manager (bin/manager) running as the chart's
+## ServiceAccount, its RBAC checked least privilege against the audit log
+test-install: build k8s-bin
+	cd test/install && MANAGER=$(BIN)/manager $(GO) test -count=1 ./...
 
 ## upstream: build nsqd, nsqlookupd and nsqadmin v1.3.0 into bin/upstream/
 upstream:

@@ -30,9 +30,9 @@ type ChannelReconciler struct {
 	StatsInterval time.Duration
 }
 
-// +kubebuilder:rbac:groups=sidequeue.io,resources=channels,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=sidequeue.io,resources=channels/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=sidequeue.io,resources=channels/finalizers,verbs=update
+// Reads through the cache; the finalizer and status are merge patches.
+// +kubebuilder:rbac:groups=sidequeue.io,resources=channels,verbs=list;watch;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=channels/status,verbs=patch
 
 func (r *ChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var c v1alpha1.Channel

@@ -32,15 +32,19 @@ type LookupReconciler struct {
 	Interval time.Duration
 }
 
+// Least privilege, as test/install checks against the audit log: reads
+// go through the cache (list, watch) but for the APIReader's get of what
+// is applied; writes are server-side applies (patch, and create when the
+// object is new) and status merge patches; nothing is updated.
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups,verbs=get;list;watch
-// +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/status,verbs=patch
 // Owner references with blockOwnerDeletion need update on the owner's
 // finalizers where OwnerReferencesPermissionEnforcement is on (OpenShift).
 // +kubebuilder:rbac:groups=sidequeue.io,resources=lookups/finalizers,verbs=update
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=list;watch
 
 func (r *LookupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	var l v1alpha1.Lookup

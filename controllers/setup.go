@@ -61,9 +61,12 @@ func labelled(key string) cache.ByObject {
 	return cache.ByObject{Label: labels.SelectorFromSet(labels.Set{key: "true"})}
 }
 
-// Leader election (--leader-elect) keeps a Lease and records events.
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// Leader election (--leader-elect) keeps a Lease in the manager's own
+// namespace (client-go's lease lock gets, creates and updates it) and
+// records its events, core ones, on that Lease: a Role there, not a
+// ClusterRole (the chart and config/default put it in their namespace).
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=sidequeue-system,resources=leases,verbs=get;create;update
+// +kubebuilder:rbac:groups="",namespace=sidequeue-system,resources=events,verbs=create
 
 // Setup registers the Lookup, Topic, Channel and Backlog reconcilers with mgr.
 func Setup(mgr ctrl.Manager, o Options) error {

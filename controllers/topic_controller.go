@@ -32,9 +32,9 @@ type TopicReconciler struct {
 // retry with backoff, but a condition to report and a short requeue.
 var errMissing = errors.New("dependency missing")
 
-// +kubebuilder:rbac:groups=sidequeue.io,resources=topics,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=sidequeue.io,resources=topics/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=sidequeue.io,resources=topics/finalizers,verbs=update
+// Reads through the cache; the finalizer and status are merge patches.
+// +kubebuilder:rbac:groups=sidequeue.io,resources=topics,verbs=list;watch;patch
+// +kubebuilder:rbac:groups=sidequeue.io,resources=topics/status,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 func (r *TopicReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {

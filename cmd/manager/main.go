@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	goruntime "runtime"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,6 +43,11 @@ func main() {
 	flag.DurationVar(&drainJobDeadline, "drain-job-deadline", controllers.DefaultDrainJobDeadline, "how long a drain Job may serve a departed pod's backlog before it fails and another is started (its activeDeadlineSeconds)")
 	flag.StringVar(&sidecarImage, "sidecar-image", "", "image holding queued and lookupd, run by managed Lookups that name no image ("+controllers.DefaultImage+" when empty)")
 	flag.IntVar(&hook.Port, "webhook-port", injection.DefaultPort, "port the webhook server listens on")
+	flag.StringVar(&hook.Host, "webhook-host", "", "address the webhook server listens on (all when empty)")
+	flag.Func("webhook-cert-dns-names", "self-managed mode: more DNS names for the serving certificate, comma-separated, for a webhook called by URL (a manager outside the cluster: localhost)", func(s string) error {
+		hook.Rotation.ExtraDNSNames = append(hook.Rotation.ExtraDNSNames, strings.Split(s, ",")...)
+		return nil
+	})
 	flag.StringVar(&hook.CertDir, "webhook-cert-dir", "", "directory of the webhook's tls.crt and tls.key ($TMPDIR/k8s-webhook-server/serving-certs when empty); written by the manager in self-managed mode, so writable then")
 	flag.StringVar((*string)(&hook.CertMode), "webhook-cert-mode", string(injection.SelfManaged), "where the webhook certificate comes from: "+string(injection.SelfManaged)+" (the manager keeps a CA and a certificate in --webhook-secret, renews them and patches the caBundle of "+injection.ConfigurationName+") or "+string(injection.External)+" (put in --webhook-cert-dir by someone else, e.g. cert-manager)")
 	flag.StringVar(&hook.SecretName, "webhook-secret", injection.DefaultSecretName, "self-managed mode: the Secret, in the manager's namespace, holding the CA and the serving certificate (created when missing)")
@@ -87,6 +93,9 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "manager.sidequeue.io",
+		// The Lease is in the manager's namespace, where its Role grants
+		// leases; out of cluster controller-runtime cannot find one itself.
+		LeaderElectionNamespace: hook.Namespace,
 	}
 	if webhooks != nil {
 		mopts.WebhookServer = webhooks.Server()

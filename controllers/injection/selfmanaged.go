@@ -22,7 +22,7 @@ import (
 // cannot narrow list and watch to one name, so the Secret rule is a Role in
 // the operator's namespace (kustomize's namespace; the chart's).
 // +kubebuilder:rbac:groups="",namespace=sidequeue-system,resources=secrets,verbs=get;list;watch;create;update
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;list;watch
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=update,resourceNames=sidequeue-injector
 
 // fieldOwner names the manager in the configuration's managedFields.
