@@ -57,8 +57,14 @@ const defaultFencingRetry = 30 * time.Second
 // the current drain Job (get) and its pods (list) from the API server.
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs,verbs=list;watch;create;delete
 // +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/status,verbs=patch
+// A drain Job's controller reference blocks its Backlog's foreground
+// deletion, which needs update on the Backlog's finalizers.
+// +kubebuilder:rbac:groups=sidequeue.io,resources=backlogs/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=pods,verbs=list;watch;patch
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=list;watch;patch
+// Changing a claim's ownerReferences needs delete on it where the
+// OwnerReferencesPermissionEnforcement admission plugin runs; the operator
+// never deletes a claim.
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=list;watch;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get

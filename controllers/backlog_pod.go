@@ -103,7 +103,8 @@ func (r *BacklogReconciler) kubeletDone(ctx context.Context, h *handoff) (bool, 
 		return fenced, err
 	}
 	if node != nil && nodeReady(node) {
-		h.setPhase(v1alpha1.BacklogAttached, ReasonAttached, "pod %s is stopping", pod.Name)
+		h.setPhase(v1alpha1.BacklogAttached, ReasonAttached,
+			"pod %s is past its grace period on node %s, which is Ready: waiting for its kubelet to report", pod.Name, node.Name)
 		h.requeue = r.fencingRetry()
 		return false, nil
 	}

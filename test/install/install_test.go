@@ -45,6 +45,7 @@ func TestInstallUpgradeLeastPrivilege(t *testing.T) {
 	shop := setupShop(t)
 	assertInjected(t, shop, "after-install")
 	exerciseControllers(t, shop)
+	exerciseBacklog(t, shop, m)
 
 	upgraded := releaseObjects(t, helmUpgrade(t, base("statsInterval", "20s", "logLevel", "debug",
 		"metrics.dashboard.enabled", false)))
