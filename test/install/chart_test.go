@@ -60,7 +60,7 @@ func TestRenderDefaults(t *testing.T) {
 		t.Errorf("default Lookup in %q, want %q", l.GetNamespace(), releaseNamespace)
 	}
 	if err := containsAll(r.notes, "kubectl label namespace <ns> "+v1alpha1.NamespaceInjectionLabel+"="+v1alpha1.NamespaceInjectionEnabled,
-		`"annotations":{"`+v1alpha1.InjectKey+`":"true"}`, "get topics,channels"); err != nil {
+		`"annotations":{"`+v1alpha1.InjectKey+`":"true"}`, "get topics,channels,backlogs"); err != nil {
 		t.Errorf("NOTES.txt: %v", err)
 	}
 }
