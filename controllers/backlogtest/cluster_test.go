@@ -86,18 +86,7 @@ func publisherObject(t *testing.T, ns, name, nodeName string, annotations ...str
 // sidecar volume, from its template.
 func claim(t *testing.T, pod *corev1.Pod) *corev1.PersistentVolumeClaim {
 	t.Helper()
-	var tmpl *corev1.PersistentVolumeClaimTemplate
-	for _, v := range pod.Spec.Volumes {
-		if v.Name == v1alpha1.SidecarVolumeName {
-			tmpl = v.Ephemeral.VolumeClaimTemplate
-		}
-	}
-	c := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: v1alpha1.ClaimName(pod.Name), Labels: tmpl.Labels,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID,
-				Controller: new(true), BlockOwnerDeletion: new(true)}}},
-		Spec: tmpl.Spec,
-	}
+	c := testenv.EphemeralClaim(pod, v1alpha1.SidecarVolumeName)
 	must(t, k8s.Create(context.Background(), c))
 	return c
 }

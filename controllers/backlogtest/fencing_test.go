@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/internal/testenv"
 )
 
 // A pod on a node that stopped answering never reports: no drain starts
@@ -105,19 +106,7 @@ func TestVolumeOnGoneNodeIsLost(t *testing.T) {
 // nodeName, bound to c.
 func bindToLocalVolume(t *testing.T, c *corev1.PersistentVolumeClaim, nodeName string) {
 	t.Helper()
-	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: c.Namespace + "-" + c.Name},
-		Spec: corev1.PersistentVolumeSpec{
-			Capacity:                      c.Spec.Resources.Requests,
-			AccessModes:                   c.Spec.AccessModes,
-			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-			PersistentVolumeSource:        corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disk1"}},
-			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: []string{nodeName}}},
-			}}}},
-			ClaimRef: &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: c.Namespace, Name: c.Name, UID: c.UID},
-		},
-	}
+	pv := testenv.LocalVolume(c, nodeName)
 	must(t, k8s.Create(context.Background(), pv))
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), pv) })
 	update(t, c, func() { c.Spec.VolumeName = pv.Name }, false)

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/internal/testenv"
 )
 
 // exerciseBacklog takes an injected pod through the backlog handoff under
@@ -90,38 +91,18 @@ func exerciseBacklog(t *testing.T, ns string, m *managerProc) {
 // sidecar volume.
 func claimFor(t *testing.T, pod *corev1.Pod) *corev1.PersistentVolumeClaim {
 	t.Helper()
-	for _, v := range pod.Spec.Volumes {
-		if v.Name != v1alpha1.SidecarVolumeName || v.Ephemeral == nil {
-			continue
-		}
-		tmpl := v.Ephemeral.VolumeClaimTemplate
-		c := &corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: v1alpha1.ClaimName(pod.Name), Labels: tmpl.Labels,
-				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID,
-					Controller: new(true), BlockOwnerDeletion: new(true)}}},
-			Spec: tmpl.Spec,
-		}
-		must(t, k8s.Create(context.Background(), c))
-		return c
+	c := testenv.EphemeralClaim(pod, v1alpha1.SidecarVolumeName)
+	if c == nil {
+		t.Fatalf("pod %s was injected without a claim", pod.Name)
 	}
-	t.Fatalf("pod %s was injected without a claim", pod.Name)
-	return nil
+	must(t, k8s.Create(context.Background(), c))
+	return c
 }
 
 // bindLocal is the volume binder's part: a local volume on nodeName.
 func bindLocal(t *testing.T, c *corev1.PersistentVolumeClaim, nodeName string) {
 	t.Helper()
-	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: "local-" + c.Name},
-		Spec: corev1.PersistentVolumeSpec{
-			Capacity: c.Spec.Resources.Requests, AccessModes: c.Spec.AccessModes,
-			PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disk"}},
-			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: []string{nodeName}}},
-			}}}},
-			ClaimRef: &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: c.Namespace, Name: c.Name, UID: c.UID},
-		},
-	}
+	pv := testenv.LocalVolume(c, nodeName)
 	must(t, k8s.Create(context.Background(), pv))
 	must(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		must(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(c), c))
