@@ -7,9 +7,13 @@ BIN     := $(CURDIR)/bin
 # keep Helm and kustomize out of it.
 MODULES := . test/bench hack/image test/install
 
-.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean help linkcheck
 
 all: build
+
+## help: this list: every target with what it does (from the Makefile's ## comments)
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); printf "  %-18s%s\n", a[1], substr($$0, length(a[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-18s%s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## build: compile every binary into bin/
 build:
@@ -69,6 +73,7 @@ verify-generated: manifests generate
 unit: k8s-bin
 	$(GO) test -race -count=1 ./...
 
+## test-gonsq: go-nsq v1.1.0's own test suite against bin/queued (ports 4150/4151)
 test-gonsq: build
 	QUEUED=$(BIN)/queued hack/gonsq-suite.sh $(GONSQ_ARGS)
 
@@ -145,5 +150,6 @@ FUZZTIME ?= 60s
 fuzz-diskqueue:
 	$(GO) test -run '^$$' -fuzz FuzzRecovery -fuzztime $(FUZZTIME) ./sidecar/diskqueue/
 
+## clean: remove bin/ (the next build of bin/k8s is cold again: 6-11 minutes)
 clean:
 	rm -rf $(BIN)
