@@ -124,9 +124,11 @@ demo: build k8s-bin
 	$(BIN)/demo
 
 ## test-demo: the demo as a test: the real binaries, the samples applied with
-## kubectl, a round trip of 1,000 messages; exits when done
+## kubectl, a round trip of 1,000 messages; exits when done. Then the demo
+## ended by a closed stdout and by kill -9 leaves no process or directory
 test-demo:
 	CI=true $(MAKE) demo
+	DEMO_BIN=$(BIN)/demo $(GO) test -count=1 -run '^TestDemo' ./hack/demo/
 
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
