@@ -81,11 +81,16 @@ test-gonsq: build
 test-interop: build upstream
 	cd test/bench && $(GO) test -count=1 ./interop/...
 
-## lint: go vet and gofmt over every module
-lint:
+## lint: go vet and gofmt over every module, and the link check
+lint: linkcheck
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## linkcheck: every relative link in README.md, docs/ and the chart's README
+## resolves to a file in the repository (hack/linkcheck)
+linkcheck:
+	@$(GO) run ./hack/linkcheck README.md charts/sidequeue/README.md $$(find docs -name '*.md')
 
 ## image: the container image (queued, lookupd, manager) as an OCI tarball in
 ## bin/image/, without Docker; prints its path and digest. VERSION overrides
