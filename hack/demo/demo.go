@@ -164,7 +164,7 @@ func (d *demo) printHints() {
     The managed Lookup sample (config/samples/sidequeue_v1alpha1_lookup_managed.yaml)
     applies, but here it waits forever: no kubelet runs its lookupd pods. Deleting
     it leaves its Deployment, Services and PodDisruptionBudget: no garbage
-    collector runs here either (the real cluster of make e2e has both).
+    collector runs here either. A real cluster has both.
 
 `, d.kube.configPath, kubectl, q1.http, q2.http, lookupHTTP, q1.tcp, q2.tcp, lookupTCP, d.dir)
 }
