@@ -7,9 +7,13 @@ BIN     := $(CURDIR)/bin
 # keep Helm and kustomize out of it.
 MODULES := . test/bench hack/image test/install
 
-.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean help linkcheck
 
 all: build
+
+## help: this list: every target with what it does (from the Makefile's ## comments)
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); printf "  %-18s%s\n", a[1], substr($$0, length(a[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-18s%s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## build: compile every binary into bin/
 build:
@@ -69,6 +73,7 @@ verify-generated: manifests generate
 unit: k8s-bin
 	$(GO) test -race -count=1 ./...
 
+## test-gonsq: go-nsq v1.1.0's own test suite against bin/queued (ports 4150/4151)
 test-gonsq: build
 	QUEUED=$(BIN)/queued hack/gonsq-suite.sh $(GONSQ_ARGS)
 
@@ -76,11 +81,16 @@ test-gonsq: build
 test-interop: build upstream
 	cd test/bench && $(GO) test -count=1 ./interop/...
 
-## lint: go vet and gofmt over every module
-lint:
+## lint: go vet and gofmt over every module, and the link check
+lint: linkcheck
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## linkcheck: every relative link in README.md, docs/ and the chart's README
+## resolves to a file in the repository (hack/linkcheck)
+linkcheck:
+	@$(GO) run ./hack/linkcheck README.md charts/sidequeue/README.md $$(find docs -name '*.md')
 
 ## image: the container image (queued, lookupd, manager) as an OCI tarball in
 ## bin/image/, without Docker; prints its path and digest. VERSION overrides
@@ -119,9 +129,11 @@ demo: build k8s-bin
 	$(BIN)/demo
 
 ## test-demo: the demo as a test: the real binaries, the samples applied with
-## kubectl, a round trip of 1,000 messages; exits when done
+## kubectl, a round trip of 1,000 messages; exits when done. Then the demo
+## ended by a closed stdout and by kill -9 leaves no process or directory
 test-demo:
 	CI=true $(MAKE) demo
+	DEMO_BIN=$(BIN)/demo $(GO) test -count=1 -run '^TestDemo' ./hack/demo/
 
 ## bench: queued against nsqd v1.3.0, same run, medians of 3 (several minutes)
 bench: build upstream
@@ -145,5 +157,6 @@ FUZZTIME ?= 60s
 fuzz-diskqueue:
 	$(GO) test -run '^$$' -fuzz FuzzRecovery -fuzztime $(FUZZTIME) ./sidecar/diskqueue/
 
+## clean: remove bin/ (the next build of bin/k8s is cold again: 6-11 minutes)
 clean:
 	rm -rf $(BIN)

@@ -25,6 +25,8 @@ out="$root/bin/k8s"
 stamp="$out/.versions"
 go="${GO:-go}"
 export GOWORK=off
+# shellcheck source=hack/heartbeat.sh
+source "$root/hack/heartbeat.sh"
 
 # The k8s.io/* staging modules are published as v0.X.Y for kubernetes v1.X.Y.
 staging_version="v0.${KUBE_VERSION#v1.}"
@@ -92,10 +94,15 @@ done
 
 start=$SECONDS
 echo "k8s: building kube-apiserver and kubectl $KUBE_VERSION into $out"
+echo "k8s: a cold build takes 6 to 11 minutes on 2 cores (seconds when the Go build cache is warm); a line every 30s says it is still going"
+heartbeat_start "kube-apiserver and kubectl"
 (cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$ldflags" -o "$out/" \
 	k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
-echo "k8s: building etcd $ETCD_VERSION into $out"
+heartbeat_stop
+echo "k8s: building etcd $ETCD_VERSION into $out (about 1 minute cold)"
+heartbeat_start "etcd"
 (cd "$root/hack/etcd" && "$go" build -trimpath -o "$out/etcd" .)
+heartbeat_stop
 
 printf '%s\n' "$want" >"$stamp"
 echo "k8s: done in $((SECONDS - start))s"

@@ -42,6 +42,10 @@ func (d *demo) startControlPlane(context.Context) error {
 
 func (d *demo) startEnvtest() error {
 	bin := filepath.Join(d.root, "bin", "k8s")
+	servers, err := controlPlaneBinaries(bin, d.dir)
+	if err != nil {
+		return err
+	}
 	etcdLog, err := os.Create(filepath.Join(d.dir, "etcd.log"))
 	if err != nil {
 		return err
@@ -54,8 +58,10 @@ func (d *demo) startEnvtest() error {
 	// environment cannot swap in other binaries.
 	d.env = &envtest.Environment{
 		ControlPlane: envtest.ControlPlane{
-			APIServer:   &envtest.APIServer{Path: filepath.Join(bin, "kube-apiserver"), Out: apiLog, Err: apiLog},
-			Etcd:        &envtest.Etcd{Path: filepath.Join(bin, "etcd"), Out: etcdLog, Err: etcdLog},
+			APIServer: &envtest.APIServer{Path: filepath.Join(servers, "kube-apiserver"), Out: apiLog, Err: apiLog,
+				CertDir: mkdir(d.dir, "kube-apiserver")},
+			Etcd: &envtest.Etcd{Path: filepath.Join(servers, "etcd"), Out: etcdLog, Err: etcdLog,
+				DataDir: mkdir(d.dir, "etcd")},
 			KubectlPath: filepath.Join(bin, "kubectl"),
 		},
 		// The injector's configuration from config/webhook, pointed by
@@ -70,6 +76,14 @@ func (d *demo) startEnvtest() error {
 	}
 	_, err = d.env.Start()
 	return err
+}
+
+// mkdir makes dir/name and returns its path; an error shows when the
+// process that needs the directory starts.
+func mkdir(dir, name string) string {
+	path := filepath.Join(dir, name)
+	_ = os.Mkdir(path, 0o700)
+	return path
 }
 
 // addUser provisions the demo's user, writes its kubeconfig and makes a

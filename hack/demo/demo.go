@@ -51,9 +51,19 @@ type demo struct {
 }
 
 func newDemo(root string, ci bool, fail context.CancelCauseFunc) (*demo, error) {
-	dir, err := os.MkdirTemp("", "sidequeue-demo-")
+	dir, err := newWorkDir()
 	if err != nil {
+		return nil, err
+	}
+	// Everything the demo's libraries put in temporary directories (envtest's
+	// webhook certificates, for one) goes in the work directory, so that it
+	// goes with it.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("work directory: %w", err)
+	}
+	if err := os.Setenv("TMPDIR", tmp); err != nil {
+		return nil, fmt.Errorf("TMPDIR: %w", err)
 	}
 	logFile, err := os.Create(filepath.Join(dir, "demo.log"))
 	if err != nil {
@@ -95,7 +105,7 @@ func step(what, done string, fn func() error) error {
 	fmt.Printf("==> %s ... ", what)
 	start := time.Now()
 	if err := fn(); err != nil {
-		if errors.Is(err, errInterrupted) {
+		if stopRequested(err) {
 			fmt.Println("interrupted")
 		} else {
 			fmt.Println("failed")
@@ -150,6 +160,11 @@ func (d *demo) printHints() {
     queued-1: TCP %[6]s, HTTP %[3]s   queued-2: TCP %[7]s, HTTP %[4]s
     lookupd:  TCP %[8]s, HTTP %[5]s
     logs:     %[9]s/*.log
+
+    The managed Lookup sample (config/samples/sidequeue_v1alpha1_lookup_managed.yaml)
+    applies, but here it waits forever: no kubelet runs its lookupd pods. Deleting
+    it leaves its Deployment, Services and PodDisruptionBudget: no garbage
+    collector runs here either. A real cluster has both.
 
 `, d.kube.configPath, kubectl, q1.http, q2.http, lookupHTTP, q1.tcp, q2.tcp, lookupTCP, d.dir)
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -26,10 +27,36 @@ import (
 var errInterrupted = errors.New("interrupted")
 
 func main() {
-	os.Exit(run())
+	execIfWrapper()
+	if len(os.Args) == 2 && os.Args[1] == "-clean" {
+		os.Exit(clean())
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	guard, err := guardOutput(func() { cancel(errOutputClosed) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+	code := run(ctx, cancel)
+	cancel(nil)
+	guard.flush()
+	os.Exit(code)
 }
 
-func run() int {
+// clean removes the work directories that demos killed with kill -9 left.
+func clean() int {
+	removed, err := cleanStale()
+	for _, dir := range removed {
+		fmt.Println("removed", dir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo -clean:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, cancel context.CancelCauseFunc) (code int) {
 	start := time.Now()
 	ci, _ := strconv.ParseBool(os.Getenv("CI"))
 	root, err := repoRoot()
@@ -37,12 +64,15 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
+	if removed, err := cleanStale(); err != nil {
+		fmt.Fprintln(os.Stderr, "==> demo:", err)
+	} else if len(removed) > 0 {
+		fmt.Printf("==> removed %d work directories of demos killed earlier\n", len(removed))
+	}
 	if err := checkLookupPorts(); err != nil {
 		fmt.Fprintln(os.Stderr, "==> demo failed:", err)
 		return 1
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
 	go cancelOnSignal(ctx, cancel)
 
 	d, err := newDemo(root, ci, cancel)
@@ -50,9 +80,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
+	defer d.recoverPanic(&code)
 	err = d.run(ctx)
-	if err != nil && errors.Is(context.Cause(ctx), errInterrupted) {
-		err = errInterrupted // whatever the step was doing when Ctrl-C came
+	if cause := context.Cause(ctx); err != nil && stopRequested(cause) {
+		err = cause // whatever the step was doing when Ctrl-C came
 	}
 	if err == nil {
 		fmt.Printf("==> round trip complete, %.1fs after the demo started\n", time.Since(start).Seconds())
@@ -63,6 +94,27 @@ func run() int {
 		}
 	}
 	return d.finish(err)
+}
+
+// stopRequested says whether err is a reason to stop that is no failure:
+// a signal, or nobody reading the output any more.
+func stopRequested(err error) bool {
+	return errors.Is(err, errInterrupted) || errors.Is(err, errOutputClosed)
+}
+
+// recoverPanic stops every process and removes the work directory when the
+// demo's main goroutine panics. A panic elsewhere kills the process before
+// any of this can run; the parent-death signal stops the children then, and
+// the next demo removes the directory.
+func (d *demo) recoverPanic(code *int) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\n==> demo panicked: %v\n%s", p, debug.Stack())
+	d.stop()
+	d.removeDir()
+	*code = 2
 }
 
 // cancelOnSignal cancels the demo on the first SIGINT, SIGTERM, SIGHUP (the
@@ -84,7 +136,7 @@ func cancelOnSignal(ctx context.Context, cancel context.CancelCauseFunc) {
 // work directory goes, except after a failure in an interactive run, where
 // its logs are what the user needs next.
 func (d *demo) finish(err error) int {
-	interrupted := errors.Is(err, errInterrupted)
+	interrupted := stopRequested(err)
 	failed := err != nil && !interrupted
 	switch {
 	case failed:
@@ -101,7 +153,7 @@ func (d *demo) finish(err error) int {
 		d.removeDir()
 	}
 	switch {
-	case failed:
+	case failed, errors.Is(err, errOutputClosed):
 		return 1
 	case interrupted && !d.succeeded:
 		return 130 // as a shell reports a command ended by SIGINT
