@@ -68,7 +68,7 @@ func (d *demo) showInjection(ctx context.Context) error {
 	}
 	fmt.Printf("    $ kubectl get pod publisher -n %s -o yaml   # the part the webhook added:\n%s",
 		injectNamespace, indent(sidecar))
-	fmt.Println("==> the pod stays Pending: this demo runs no kubelet (the real cluster of make e2e does)")
+	fmt.Println("==> the pod stays Pending: this demo runs no kubelet, so no pod runs here")
 	return nil
 }
 
