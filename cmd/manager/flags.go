@@ -9,6 +9,7 @@ import (
 
 	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	crconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sidequeue/sidequeue/controllers"
@@ -73,6 +74,9 @@ func defineFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&hook.SecretName, "webhook-secret", injection.DefaultSecretName, "self-managed mode: the Secret, in the manager's namespace, holding the CA and the serving certificate (created when missing)")
 	fs.StringVar(&hook.ServiceName, "webhook-service", injection.DefaultServiceName, "self-managed mode: the webhook Service, in the manager's namespace, the certificate is made out to")
 	fs.StringVar(&hook.Namespace, "namespace", namespaceDefault(), "the manager's namespace: where the webhook Secret and Service are ($POD_NAMESPACE, else "+injection.DefaultNamespace+")")
+	// --kubeconfig, which ctrl.GetConfig reads; controller-runtime puts it
+	// on flag.CommandLine only.
+	crconfig.RegisterFlags(fs)
 	c.zap = logDefaults(isTerminal(os.Stderr))
 	c.zap.BindFlags(fs)
 	return fs

@@ -14,6 +14,15 @@ func TestCommandLine(t *testing.T) {
 	testutil.CheckCLI(t, bin, "manager", about)
 }
 
+// The flags the guide names, controller-runtime's and zap's among them.
+func TestFlagsOfOthers(t *testing.T) {
+	for _, arg := range []string{"--kubeconfig=/dev/null", "--zap-log-level=debug", "--zap-devel", "--leader-elect"} {
+		if _, err := parseFlags([]string{arg}); err != nil {
+			t.Errorf("%s: %v", arg, err)
+		}
+	}
+}
+
 // Logs are text at a terminal and JSON elsewhere, unless --zap-encoder
 // says otherwise.
 func TestLogFormat(t *testing.T) {
