@@ -100,6 +100,8 @@ func main() {
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		fail(log, err, "running manager")
 	}
+	// Start returns nil only once the signal handler's context is done.
+	log.Info("stopped: received SIGINT or SIGTERM")
 }
 
 // validateQueuedFlags is queued's own parser, so that the webhook refuses

@@ -141,6 +141,7 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
+	d.logStart() // first: the registrar logs as soon as it starts
 	d.loopsMu.Lock()
 	if d.registrar != nil && !d.exiting { // Exit, once begun, may be closing it
 		d.registrar.Start()
@@ -149,7 +150,6 @@ func (d *Daemon) Main() error {
 	if d.opts().DrainOnly {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
-	d.logStart()
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
 	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
