@@ -129,12 +129,12 @@ func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Chan
 		return nil, err
 	}
 	done := nodeEvents{}
-	defer done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName())
 	states := make([]nodeState, 0, len(addrs))
 	for _, n := range addrs {
 		st, err := r.reconcileNode(ctx, c, t, n, done)
 		states = append(states, nodeState{stats: st, err: err})
 	}
+	done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName(), channelHeld(states, c.NSQName()), len(states))
 	return states, nil
 }
 
@@ -186,14 +186,13 @@ func findChannel(st *nsqapi.TopicStats, name string) *nsqapi.ChannelStats {
 // reconcileStats sums what the daemons reported of the channel into status.
 func (r *ChannelReconciler) reconcileStats(c *v1alpha1.Channel, states []nodeState) {
 	s := v1alpha1.ChannelStatus{ObservedGeneration: c.Generation, Conditions: c.Status.Conditions}
-	var held int32
+	held := channelHeld(states, c.NSQName())
 	paused := true
 	for _, n := range states {
 		cs := findChannel(n.stats, c.NSQName())
 		if n.err != nil || cs == nil {
-			continue
+			continue // not held: see channelHeld
 		}
-		held++
 		s.Depth += cs.Depth
 		s.InFlight += cs.InFlightCount
 		s.Deferred += cs.DeferredCount

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers/eventlog"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
 
@@ -107,9 +108,11 @@ func patchFinalizers(ctx context.Context, c client.Client, obj client.Object, ch
 	return nil
 }
 
-// record emits an event about regarding when there is a recorder (tests of
-// single steps run without one).
+// record logs an action of the manager and emits its event about
+// regarding when there is a recorder (tests of single steps run without
+// one).
 func record(rec events.EventRecorder, regarding, related runtime.Object, typ, reason, action, note string, args ...any) {
+	eventlog.Log(regarding, typ, reason, note, args...)
 	if rec != nil {
 		rec.Eventf(regarding, related, typ, reason, action, note, args...)
 	}

@@ -58,7 +58,7 @@ func TestTopicEvents(t *testing.T) {
 	must(t, k8s.Create(ctx, newTopic(ns, name, v1alpha1.DeletionPolicyDelete)))
 	tp := topicReady(t, ns, name)
 	const ctl = "topic-controller"
-	wantEvent(t, tp, "Topic", ctl, controllers.EventCreated, "Create", "created topic "+name+" on 1 node: "+daemonHTTP)
+	wantEvent(t, tp, "Topic", ctl, controllers.EventCreated, "Create", "created topic "+name+" on 1 node: "+daemonHTTP+"; now on 1 of 1 nodes")
 	if e := findEvent(t, tp, controllers.EventPaused); e != nil {
 		t.Errorf("Paused event for a topic created unpaused: %q", e.Note)
 	}

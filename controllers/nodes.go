@@ -87,17 +87,48 @@ type nodeEvents map[string][]string
 func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], node) }
 
 // emit records the gathered events about obj, which the notes call what.
-func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string) {
+// The Created note also says on how many of the daemons it is now, the
+// count status shows: another reconciler (a Channel's makes its topic) may
+// have created it on the others.
+func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string, held int32, nodes int) {
 	for _, a := range []struct{ reason, action, verb string }{
 		{EventCreated, "Create", "created"},
 		{EventPaused, "Pause", "paused"},
 		{EventUnpaused, "Unpause", "unpaused"},
 	} {
-		if nodes := e[a.reason]; len(nodes) > 0 {
-			record(rec, obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s %s on %s: %s",
-				a.verb, what, countNodes(len(nodes)), strings.Join(nodes, ", "))
+		done := e[a.reason]
+		if len(done) == 0 {
+			continue
+		}
+		note := fmt.Sprintf("%s %s on %s: %s", a.verb, what, countNodes(len(done)), strings.Join(done, ", "))
+		if a.reason == EventCreated {
+			note += fmt.Sprintf("; now on %d of %d nodes", held, nodes)
+		}
+		record(rec, obj, nil, corev1.EventTypeNormal, a.reason, a.action, "%s", note)
+	}
+}
+
+// topicHeld counts the daemons that hold the topic: those that answered
+// with its stats. Status and the Created event count with it.
+func topicHeld(states []nodeState) int32 {
+	var n int32
+	for _, s := range states {
+		if s.err == nil && s.stats != nil {
+			n++
 		}
 	}
+	return n
+}
+
+// channelHeld counts the daemons whose stats show the channel.
+func channelHeld(states []nodeState, channel string) int32 {
+	var n int32
+	for _, s := range states {
+		if s.err == nil && findChannel(s.stats, channel) != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func pauseAction(paused bool) nsqapi.Action {

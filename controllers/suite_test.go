@@ -36,6 +36,7 @@ var (
 	lookupTCP  string
 	daemonHTTP string
 	nsCounter  atomic.Int32
+	testEnv    *envtest.Environment // for a kubeconfig (columns_test.go)
 )
 
 func TestMain(m *testing.M) {
@@ -55,6 +56,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer env.Stop()
+	testEnv = env
 
 	stop, err := startDaemons()
 	if err != nil {

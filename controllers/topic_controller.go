@@ -120,12 +120,12 @@ func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic,
 		return nil, err
 	}
 	done := nodeEvents{}
-	defer done.emit(r.Recorder, t, "topic "+t.NSQName())
 	states := make([]nodeState, 0, len(addrs))
 	for _, n := range addrs {
 		st, err := r.reconcileNode(ctx, t, n, done)
 		states = append(states, nodeState{stats: st, err: err})
 	}
+	done.emit(r.Recorder, t, "topic "+t.NSQName(), topicHeld(states), len(states))
 	return states, nil
 }
 
@@ -159,14 +159,13 @@ func (r *TopicReconciler) reconcileNode(ctx context.Context, t *v1alpha1.Topic, 
 // reconcileStats sums what the daemons reported into status.
 func (r *TopicReconciler) reconcileStats(t *v1alpha1.Topic, states []nodeState) {
 	var depth, count int64
-	var held int32
+	held := topicHeld(states)
 	paused := true
 	chans := map[string]bool{}
 	for _, s := range states {
 		if s.err != nil || s.stats == nil {
-			continue
+			continue // not held: see topicHeld
 		}
-		held++
 		depth += s.stats.Depth
 		count += s.stats.MessageCount
 		paused = paused && s.stats.Paused

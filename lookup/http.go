@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/httpapi"
+	"github.com/sidequeue/sidequeue/internal/version"
 )
 
 // The HTTP API is nsqlookupd v1.3.0's: the same routes, status codes,
@@ -69,8 +70,10 @@ func (l *Lookupd) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
 
 func (l *Lookupd) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
 	return struct {
-		Version string `json:"version"`
-	}{Version}, nil
+		Version string `json:"version"` // nsqlookupd's, which tools read
+		// SidequeueVersion is the product's: "sidequeue 1.2.3 (0a1b2c3)".
+		SidequeueVersion string `json:"sidequeue_version"`
+	}{Version, version.String()}, nil
 }
 
 func (l *Lookupd) doDebug(w http.ResponseWriter, r *http.Request) (any, error) {

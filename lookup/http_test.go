@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/lookupwire"
+	"github.com/sidequeue/sidequeue/internal/version"
 )
 
 func TestHTTPShapes(t *testing.T) {
@@ -19,7 +20,7 @@ func TestHTTPShapes(t *testing.T) {
 	remote := a.conn.LocalAddr().String()
 	want := map[string]string{
 		"/ping":                "OK",
-		"/info":                `{"version":"1.3.0"}`,
+		"/info":                `{"version":"1.3.0","sidequeue_version":"` + version.String() + `"}`,
 		"/topics":              `{"topics":["t","u"]}`,
 		"/channels?topic=t":    `{"channels":["c1","c2"]}`,
 		"/channels?topic=none": `{"channels":[]}`,

@@ -26,6 +26,7 @@ type Lookupd struct {
 	tcp          *tcpserver.Server
 	http         *http.Server
 
+	reason   atomic.Pointer[string] // why it stops, for the shutdown line (lifecycle.go)
 	exitOnce sync.Once
 	exit     chan struct{}
 	wg       sync.WaitGroup
@@ -51,7 +52,6 @@ func New(opts *Options) (*Lookupd, error) {
 		return nil, fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
 	}
 	l.http = &http.Server{Handler: l.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-	l.logf("INFO", "lookupd v%s", Version)
 	return l, nil
 }
 
@@ -61,21 +61,20 @@ func (l *Lookupd) HTTPAddr() *net.TCPAddr { return l.httpListener.Addr().(*net.T
 
 // Main serves until Exit is called, or until a listener fails.
 func (l *Lookupd) Main() error {
+	l.logStart()
 	errc := make(chan error, 2)
 	l.goLoop(func() { errc <- l.tcp.Serve(l.tcpListener) })
 	l.goLoop(func() {
-		l.logf("INFO", "HTTP: listening on %s", l.httpListener.Addr())
 		err := l.http.Serve(l.httpListener)
 		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 			err = nil
 		}
 		errc <- err
 	})
-	l.logf("INFO", "TCP: listening on %s", l.tcpListener.Addr())
 	select {
 	case err := <-errc:
 		if err != nil {
-			l.logf("FATAL", "%s", err)
+			l.stopBecause("error: %v", err)
 		}
 		l.Exit()
 		return err
@@ -97,9 +96,12 @@ func (l *Lookupd) goLoop(f func()) {
 // register again with whichever lookupd comes up.
 func (l *Lookupd) Exit() {
 	l.exitOnce.Do(func() {
+		l.logf("INFO", "EXIT: %s: stopping", l.stopReason())
 		l.tcpListener.Close()
 		l.http.Close()
 		l.tcp.CloseAll()
+		// Before close(exit): Main returns then, and the process may end.
+		l.logf("INFO", "EXIT: stopped")
 		close(l.exit)
 		l.wg.Wait()
 	})

@@ -98,12 +98,13 @@ type ChannelStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=sqc,categories=sidequeue
-// +kubebuilder:validation:XValidation:rule="has(self.spec.channelName) || size(self.metadata.name) <= 64",message="metadata.name is the channel's NSQ name when spec.channelName is not set, and NSQ allows at most 64 characters: set spec.channelName to a shorter name"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.channelName) || size(self.metadata.name) <= 64",message="metadata.name is the channel's NSQ name when spec.channelName is not set, and NSQ allows at most 64 characters: set spec.channelName to a shorter name",fieldPath=`.spec.channelName`,reason=FieldValueInvalid
 // +kubebuilder:printcolumn:name="Topic",type=string,JSONPath=`.spec.topicRef.name`,priority=1
 // +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channelName`,priority=1
 // +kubebuilder:printcolumn:name="Depth",type=integer,JSONPath=`.status.depth`
 // +kubebuilder:printcolumn:name="In-Flight",type=integer,JSONPath=`.status.inFlight`,priority=1
 // +kubebuilder:printcolumn:name="Consumers",type=integer,JSONPath=`.status.consumers`
+// +kubebuilder:printcolumn:name="Paused",type=boolean,JSONPath=`.status.paused`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Channel struct {

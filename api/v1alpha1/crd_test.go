@@ -94,7 +94,7 @@ func TestTopicCRD(t *testing.T) {
 		t.Errorf("kind %q", crd.Spec.Names.Kind)
 	}
 	wantColumns(t, crd, map[string]string{
-		"DEPTH": ".status.depth", "NODES": ".status.nodes", "READY": readyPath,
+		"DEPTH": ".status.depth", "NODES": ".status.nodes", "PAUSED": ".status.paused", "READY": readyPath,
 		"AGE": ".metadata.creationTimestamp",
 	})
 	name := prop(t, crd, "spec", "topicName")
@@ -125,7 +125,7 @@ func TestTopicCRD(t *testing.T) {
 func TestChannelCRD(t *testing.T) {
 	crd := loadCRD(t, "channels")
 	wantColumns(t, crd, map[string]string{
-		"DEPTH": ".status.depth", "CONSUMERS": ".status.consumers", "READY": readyPath,
+		"DEPTH": ".status.depth", "CONSUMERS": ".status.consumers", "PAUSED": ".status.paused", "READY": readyPath,
 		"AGE": ".metadata.creationTimestamp",
 	})
 	spec := prop(t, crd, "spec")

@@ -144,7 +144,7 @@ type LookupStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=sqlk,categories=sidequeue
-// +kubebuilder:validation:XValidation:rule="has(self.spec.external) || (size(self.metadata.name) <= 46 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",message="a managed Lookup's name is the start of its Service names (<name>-lookupd-headless): at most 46 characters of lowercase letters, digits and '-', starting with a letter"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.external) || (size(self.metadata.name) <= 46 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",message="a managed Lookup's name is the start of its Service names (<name>-lookupd-headless): at most 46 characters of lowercase letters, digits and '-', starting with a letter",fieldPath=`.spec`,reason=FieldValueInvalid
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
 // +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicas`,priority=1
 // +kubebuilder:printcolumn:name="Producers",type=integer,JSONPath=`.status.producers`

@@ -86,11 +86,11 @@ type TopicStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=sqt,categories=sidequeue
-// +kubebuilder:validation:XValidation:rule="(has(self.spec) && has(self.spec.topicName)) || size(self.metadata.name) <= 64",message="metadata.name is the topic's NSQ name when spec.topicName is not set, and NSQ allows at most 64 characters: set spec.topicName to a shorter name"
+// +kubebuilder:validation:XValidation:rule="(has(self.spec) && has(self.spec.topicName)) || size(self.metadata.name) <= 64",message="metadata.name is the topic's NSQ name when spec.topicName is not set, and NSQ allows at most 64 characters: set spec.topicName to a shorter name",fieldPath=`.spec.topicName`,reason=FieldValueInvalid
 // +kubebuilder:printcolumn:name="Topic",type=string,JSONPath=`.spec.topicName`,priority=1
 // +kubebuilder:printcolumn:name="Depth",type=integer,JSONPath=`.status.depth`
 // +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.status.nodes`
-// +kubebuilder:printcolumn:name="Paused",type=boolean,JSONPath=`.spec.paused`,priority=1
+// +kubebuilder:printcolumn:name="Paused",type=boolean,JSONPath=`.status.paused`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Topic struct {

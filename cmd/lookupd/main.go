@@ -5,24 +5,24 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"runtime"
-	"syscall"
 
+	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
-	"github.com/sidequeue/sidequeue/internal/version"
 	"github.com/sidequeue/sidequeue/lookup"
 )
+
+// about is the first line of --help: what the binary is.
+const about = "lookupd is sidequeue's lookup daemon: nsqlookupd v1.3.0's protocols and flags, telling consumers which queue daemons hold a topic."
 
 func main() {
 	opts, showVersion, err := parseFlags(os.Args[1:])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "lookupd:", err)
-		os.Exit(2)
+		cli.Exit("lookupd", err, usage)
 	}
 	if showVersion {
-		fmt.Printf("lookupd v%s (built w/%s)\n", version.Version, runtime.Version())
+		cli.PrintVersion(os.Stdout)
 		return
 	}
 	l, err := lookup.New(opts)
@@ -30,38 +30,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lookupd:", err)
 		os.Exit(1)
 	}
-	go func() {
-		signals := make(chan os.Signal, 1)
-		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-		<-signals
-		l.Exit()
-	}()
+	l.HandleSignals()
 	if err := l.Main(); err != nil {
 		fmt.Fprintln(os.Stderr, "lookupd:", err)
 		os.Exit(1)
 	}
 }
 
+func usage(w io.Writer) {
+	fs, _, _ := defineFlags(lookup.NewOptions())
+	cli.Usage(w, about, fs)
+}
+
 // parseFlags takes nsqlookupd's flags, so existing command lines and
 // manifests work unchanged.
 func parseFlags(args []string) (*lookup.Options, bool, error) {
 	o := lookup.NewOptions()
-	fs := flag.NewFlagSet("lookupd", flag.ContinueOnError)
-	version := fs.Bool("version", false, "print version string")
-	config := fs.String("config", "", "path to config file (TOML, nsqlookupd's keys; flags win over it)")
-	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
-	fs.String("log-prefix", "[lookupd] ", "log message prefix (accepted for compatibility)")
-	fs.Bool("verbose", false, "[deprecated] has no effect, use --log-level")
-	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
-	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
-	fs.StringVar(&o.BroadcastAddress, "broadcast-address", o.BroadcastAddress, "address of this lookupd node, (default to the OS hostname)")
-	fs.DurationVar(&o.InactiveProducerTimeout, "inactive-producer-timeout", o.InactiveProducerTimeout, "duration of time a producer will remain in the active list since its last ping")
-	fs.DurationVar(&o.TombstoneLifetime, "tombstone-lifetime", o.TombstoneLifetime, "duration of time a producer will remain tombstoned if registration remains")
+	fs, version, config := defineFlags(o)
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err
 	}
 	if fs.NArg() > 0 {
-		return nil, false, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return nil, false, fmt.Errorf("unexpected argument %q: every option is a --flag", fs.Arg(0))
 	}
 	if *config != "" {
 		unknown, err := flagconfig.Apply(fs, *config, nil)
@@ -76,4 +66,21 @@ func parseFlags(args []string) (*lookup.Options, bool, error) {
 		return nil, false, err
 	}
 	return o, *version, nil
+}
+
+// defineFlags defines lookupd's flags on a new, silent flag set, with o's
+// fields as their values; it returns --version and --config too.
+func defineFlags(o *lookup.Options) (*flag.FlagSet, *bool, *string) {
+	fs := cli.NewFlagSet("lookupd")
+	version := fs.Bool("version", false, "print version string")
+	config := fs.String("config", "", "path to config file (TOML, nsqlookupd's keys; flags win over it)")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
+	fs.String("log-prefix", "[lookupd] ", "log message prefix (accepted for compatibility)")
+	fs.Bool("verbose", false, "[deprecated] has no effect, use --log-level")
+	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
+	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
+	fs.StringVar(&o.BroadcastAddress, "broadcast-address", o.BroadcastAddress, "address of this lookupd node, (default to the OS hostname)")
+	fs.DurationVar(&o.InactiveProducerTimeout, "inactive-producer-timeout", o.InactiveProducerTimeout, "duration of time a producer will remain in the active list since its last ping")
+	fs.DurationVar(&o.TombstoneLifetime, "tombstone-lifetime", o.TombstoneLifetime, "duration of time a producer will remain tombstoned if registration remains")
+	return fs, version, config
 }

@@ -4,12 +4,7 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"os"
-	goruntime "runtime"
-	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -22,46 +17,27 @@ import (
 	"github.com/sidequeue/sidequeue/controllers"
 	"github.com/sidequeue/sidequeue/controllers/injection"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/internal/version"
 	"github.com/sidequeue/sidequeue/sidecar/inject"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
 func main() {
-	var (
-		metricsAddr, probeAddr, sidecarImage string
-		leaderElect, enableWebhooks, showVer bool
-		statsInterval, drainJobDeadline      time.Duration
-		hook                                 injection.Options
-	)
-	flag.BoolVar(&showVer, "version", false, "print version string")
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address the metrics endpoint binds to; 0 disables it")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address the health probes bind to")
-	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one manager is active")
-	flag.BoolVar(&enableWebhooks, "enable-webhooks", true, "serve the admission webhooks")
-	flag.DurationVar(&statsInterval, "stats-interval", controllers.DefaultStatsInterval, "how often Topic and Channel status is refreshed from the daemons")
-	flag.DurationVar(&drainJobDeadline, "drain-job-deadline", controllers.DefaultDrainJobDeadline, "how long a drain Job may serve a departed pod's backlog before it fails and another is started (its activeDeadlineSeconds)")
-	flag.StringVar(&sidecarImage, "sidecar-image", "", "image holding queued and lookupd, run by managed Lookups that name no image ("+controllers.DefaultImage+" when empty)")
-	flag.IntVar(&hook.Port, "webhook-port", injection.DefaultPort, "port the webhook server listens on")
-	flag.StringVar(&hook.Host, "webhook-host", "", "address the webhook server listens on (all when empty)")
-	flag.Func("webhook-cert-dns-names", "self-managed mode: more DNS names for the serving certificate, comma-separated, for a webhook called by URL (a manager outside the cluster: localhost)", func(s string) error {
-		hook.Rotation.ExtraDNSNames = append(hook.Rotation.ExtraDNSNames, strings.Split(s, ",")...)
-		return nil
-	})
-	flag.StringVar(&hook.CertDir, "webhook-cert-dir", "", "directory of the webhook's tls.crt and tls.key ($TMPDIR/k8s-webhook-server/serving-certs when empty); written by the manager in self-managed mode, so writable then")
-	flag.StringVar((*string)(&hook.CertMode), "webhook-cert-mode", string(injection.SelfManaged), "where the webhook certificate comes from: "+string(injection.SelfManaged)+" (the manager keeps a CA and a certificate in --webhook-secret, renews them and patches the caBundle of "+injection.ConfigurationName+") or "+string(injection.External)+" (put in --webhook-cert-dir by someone else, e.g. cert-manager)")
-	flag.StringVar(&hook.SecretName, "webhook-secret", injection.DefaultSecretName, "self-managed mode: the Secret, in the manager's namespace, holding the CA and the serving certificate (created when missing)")
-	flag.StringVar(&hook.ServiceName, "webhook-service", injection.DefaultServiceName, "self-managed mode: the webhook Service, in the manager's namespace, the certificate is made out to")
-	flag.StringVar(&hook.Namespace, "namespace", namespaceDefault(), "the manager's namespace: where the webhook Secret and Service are ($POD_NAMESPACE, else "+injection.DefaultNamespace+")")
-	opts := zap.Options{}
-	opts.BindFlags(flag.CommandLine)
-	flag.Parse()
-	if showVer {
-		fmt.Printf("manager v%s (built w/%s)\n", version.Version, goruntime.Version())
+	c, err := parseFlags(os.Args[1:])
+	if err != nil {
+		cli.Exit("manager", err, usage)
+	}
+	if c.showVersion {
+		cli.PrintVersion(os.Stdout)
 		return
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	metricsAddr, probeAddr, sidecarImage := c.metricsAddr, c.probeAddr, c.sidecarImage
+	leaderElect, enableWebhooks := c.leaderElect, c.enableWebhooks
+	statsInterval, drainJobDeadline, hook := c.statsInterval, c.drainJobDeadline, c.hook
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&c.zap)))
 	log := ctrl.Log.WithName("setup")
+	log.Info("starting", "version", version.String(), "metrics", metricsAddr, "probes", probeAddr, "webhooks", enableWebhooks)
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -84,7 +60,7 @@ func main() {
 	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		fail(log, err, "kubeconfig")
+		fail(log, err, "no cluster to manage: set KUBECONFIG, or put a kubeconfig in ~/.kube/config, or run in a pod")
 	}
 	mopts := ctrl.Options{
 		Scheme:                 scheme,
@@ -124,6 +100,8 @@ func main() {
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		fail(log, err, "running manager")
 	}
+	// Start returns nil only once the signal handler's context is done.
+	log.Info("stopped: received SIGINT or SIGTERM")
 }
 
 // validateQueuedFlags is queued's own parser, so that the webhook refuses
@@ -131,15 +109,6 @@ func main() {
 func validateQueuedFlags(args []string) error {
 	_, _, err := queued.ParseFlags(args)
 	return err
-}
-
-// namespaceDefault is $POD_NAMESPACE (the downward API sets it in
-// cluster), else the namespace of config/.
-func namespaceDefault() string {
-	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
-		return ns
-	}
-	return injection.DefaultNamespace
 }
 
 func fail(log interface{ Error(error, string, ...any) }, err error, what string) {

@@ -3,29 +3,22 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
 
-	"github.com/sidequeue/sidequeue/internal/version"
+	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
 
 func main() {
 	opts, showVersion, err := queued.ParseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return // the usage is printed; -h is no failure, as with nsqd
-	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "queued:", err)
-		os.Exit(2)
+		cli.Exit("queued", err, queued.Usage)
 	}
 	if showVersion {
-		// nsqd's format, with the product version; clients see
-		// queued.Version (nsqd's) on /info and in IDENTIFY.
-		fmt.Printf("queued v%s (built w/%s)\n", version.Version, runtime.Version())
+		// The product's version; clients see nsqd's (queued.Version) on
+		// /info and in IDENTIFY.
+		cli.PrintVersion(os.Stdout)
 		return
 	}
 	d, err := queued.New(opts)

@@ -3,6 +3,8 @@ package injection
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sidequeue/sidequeue/controllers/eventlog"
 )
 
 // Event reasons.
@@ -16,15 +18,17 @@ const (
 // it, or else on the pod. The pod does not exist yet, so its event names
 // it without a UID; a pod that has no name yet (generateName) is named by
 // its prefix.
+// Every decision is logged too, with or without a recorder.
 func (h *Handler) record(pod *corev1.Pod, ns string, d decision) {
-	if h.Recorder == nil {
-		return
-	}
 	typ, reason := corev1.EventTypeNormal, EventInjected
 	if d.result == resultRefused {
 		typ, reason = corev1.EventTypeWarning, EventRefused
 	}
-	h.Recorder.Eventf(eventTarget(pod, ns), nil, typ, reason, "Inject", "%s", d.note)
+	target := eventTarget(pod, ns)
+	eventlog.Log(target, typ, reason, "%s", d.note)
+	if h.Recorder != nil {
+		h.Recorder.Eventf(target, nil, typ, reason, "Inject", "%s", d.note)
+	}
 }
 
 func eventTarget(pod *corev1.Pod, ns string) *corev1.ObjectReference {

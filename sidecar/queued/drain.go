@@ -7,6 +7,8 @@ import (
 	ossignal "os/signal"
 	"syscall"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/cli"
 )
 
 // Drain mode is how a daemon leaves without losing its backlog: it refuses
@@ -55,6 +57,7 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 		// requeue or a delivery is moving from one queue to another at
 		// that moment, and the drain must not end on that.
 		if empty == 2 {
+			d.stopBecause("drain finished: nothing left")
 			go d.finishDrain() // Stop waits for this loop to return
 			return
 		}
@@ -66,6 +69,7 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 		case <-d.exit:
 			return
 		case <-deadline:
+			d.stopBecause("drain timed out after %s", timeout)
 			go d.finishDrain()
 			return
 		case <-tick.C:
@@ -129,9 +133,11 @@ func (d *Daemon) handleSignals(signals chan os.Signal) {
 		select {
 		case sig := <-signals:
 			if sig == syscall.SIGTERM && !d.draining() {
+				d.logf("INFO", "received SIGTERM: draining (--drain-timeout %s); SIGINT or a second SIGTERM stops at once", d.opts().DrainTimeout)
 				d.StartDrain(d.opts().DrainTimeout)
 				continue
 			}
+			d.stopBecause("received %s", cli.SignalName(sig))
 			d.Stop()
 			return
 		case <-d.exit:

@@ -2,13 +2,13 @@ package queued
 
 import (
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
 )
 
@@ -28,16 +28,62 @@ var configKeys = map[string]string{
 // written for nsqd runs queued unchanged; the bool is --version. The
 // injection webhook calls it too, to refuse a pod whose sidecar flags would
 // crash-loop, so a bad flag returns an error that names it and prints
-// nothing: only -h prints the usage (to stderr), and only keys a --config
-// file names in vain are warned about.
+// nothing (-h returns flag.ErrHelp; cmd/queued prints Usage): only keys a
+// --config file names in vain are warned about.
 func ParseFlags(args []string) (*Options, bool, error) {
 	o := NewOptions()
-	fs := flag.NewFlagSet("queued", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs, v := defineFlags(o)
+	if err := fs.Parse(args); err != nil {
+		return nil, false, err
+	}
+	if fs.NArg() > 0 {
+		return nil, false, fmt.Errorf("unexpected argument %q: every option is a --flag", fs.Arg(0))
+	}
+	if *v.config != "" {
+		unknown, err := flagconfig.Apply(fs, *v.config, configKeys)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, key := range unknown {
+			fmt.Fprintf(os.Stderr, "queued: ignoring %q in --config %s: no such option\n", key, *v.config)
+		}
+	}
+	var err error
+	if o.TLSRequired, err = parseTLSRequired(*v.tlsRequired, o.TLSCert != ""); err != nil {
+		return nil, false, err
+	}
+	if o.TLSMinVersion, err = parseTLSVersion(*v.tlsMin); err != nil {
+		return nil, false, err
+	}
+	if err := ParseLogLevel(o.LogLevel); err != nil {
+		return nil, false, err
+	}
+	return o, *v.version, nil
+}
+
+// About is the first line of queued's --help: what the binary is.
+const About = "queued is sidequeue's queue daemon: nsqd v1.3.0's protocols and flags, run beside its publishers, keeping every acknowledged message and draining its backlog before it stops."
+
+// Usage writes queued's --help.
+func Usage(w io.Writer) {
+	fs, _ := defineFlags(NewOptions())
+	cli.Usage(w, About, fs)
+}
+
+// flagVars are the flags that set no option directly.
+type flagVars struct {
+	version                     *bool
+	config, tlsRequired, tlsMin *string
+}
+
+// defineFlags defines every flag of queued on a new, silent flag set, with
+// o's fields as their values.
+func defineFlags(o *Options) (*flag.FlagSet, flagVars) {
+	fs := cli.NewFlagSet("queued")
 	version := fs.Bool("version", false, "print version string")
 	config := fs.String("config", "", "path to config file (TOML, nsqd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
-	fs.String("log-prefix", "[nsqd] ", "log message prefix (accepted for nsqd compatibility)")
+	fs.String("log-prefix", "[queued] ", "log message prefix (accepted for nsqd compatibility; the logs always say [queued])")
 	fs.Int64Var(&o.NodeID, "node-id", o.NodeID, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)")
 	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
@@ -78,36 +124,7 @@ func ParseFlags(args []string) (*Options, bool, error) {
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", o.DrainTimeout, "on SIGTERM, how long to keep serving consumers before exiting with a backlog")
 	fs.BoolVar(&o.DrainOnly, "drain-only", false, "serve the data path's backlog to consumers, accept no publishes, and exit once it is empty")
 	fs.StringVar(&o.TerminationLog, "termination-log", "", "file for the one-line JSON exit summary (default /dev/termination-log when it exists)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stderr)
-			fs.Usage()
-		}
-		return nil, false, err
-	}
-	if fs.NArg() > 0 {
-		return nil, false, fmt.Errorf("unexpected argument %q: every option is a --flag", fs.Arg(0))
-	}
-	if *config != "" {
-		unknown, err := flagconfig.Apply(fs, *config, configKeys)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, key := range unknown {
-			fmt.Fprintf(os.Stderr, "queued: ignoring %q in --config %s: no such option\n", key, *config)
-		}
-	}
-	var err error
-	if o.TLSRequired, err = parseTLSRequired(*tlsRequired, o.TLSCert != ""); err != nil {
-		return nil, false, err
-	}
-	if o.TLSMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
-		return nil, false, err
-	}
-	if err := ParseLogLevel(o.LogLevel); err != nil {
-		return nil, false, err
-	}
-	return o, *version, nil
+	return fs, flagVars{version: version, config: config, tlsRequired: tlsRequired, tlsMin: tlsMin}
 }
 
 func parseTLSRequired(v string, haveCert bool) (int, error) {

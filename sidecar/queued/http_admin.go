@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/version"
 )
 
 // health is what /ping and /stats report: "OK", or "NOK - <reason>".
@@ -34,6 +35,8 @@ type infoResponse struct {
 	MaxOutBufferSize     int64         `json:"max_output_buffer_size"`
 	MaxOutBufferTimeout  time.Duration `json:"max_output_buffer_timeout"`
 	MaxDeflateLevel      int           `json:"max_deflate_level"`
+	// Version is nsqd's, which go-nsq and nsqadmin read; this is ours.
+	SidequeueVersion string `json:"sidequeue_version"`
 }
 
 func (d *Daemon) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -53,6 +56,7 @@ func (d *Daemon) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
 		MaxOutBufferSize:     o.MaxOutputBufferSize,
 		MaxOutBufferTimeout:  o.MaxOutputBufferTimeout,
 		MaxDeflateLevel:      o.MaxDeflateLevel,
+		SidequeueVersion:     version.String(),
 	}, nil
 }
 

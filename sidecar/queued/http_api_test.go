@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/version"
 )
 
 // httpResp is a response read whole.
@@ -146,13 +148,14 @@ func TestHTTPInfo(t *testing.T) {
 		"max_output_buffer_size":    float64(64 * 1024),
 		"max_output_buffer_timeout": float64(30 * time.Second),
 		"max_deflate_level":         float64(6),
+		"sidequeue_version":         version.String(), // nsqd's stays in "version"
 	}
 	for k, v := range want {
 		if info[k] != v {
 			t.Errorf("%s = %v, want %v", k, info[k], v)
 		}
 	}
-	if h, _ := info["hostname"].(string); h == "" || len(info) != 10 {
+	if h, _ := info["hostname"].(string); h == "" || len(info) != 11 {
 		t.Errorf("hostname %q, %d fields: %s", h, len(info), r.body)
 	}
 }

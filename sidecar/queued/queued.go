@@ -48,7 +48,8 @@ type Daemon struct {
 	registrar    *registrar.Registrar
 
 	loopsMu  sync.Mutex
-	exiting  bool // Exit has begun: no loop is started, no topic created; guarded by loopsMu
+	exiting  bool                   // Exit has begun: no loop is started, no topic created; guarded by loopsMu
+	reason   atomic.Pointer[string] // why it stops, for the shutdown line (lifecycle.go)
 	exitOnce sync.Once
 	exit     chan struct{}
 	wg       sync.WaitGroup
@@ -140,6 +141,7 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
+	d.logStart() // first: the registrar logs as soon as it starts
 	d.loopsMu.Lock()
 	if d.registrar != nil && !d.exiting { // Exit, once begun, may be closing it
 		d.registrar.Start()
@@ -155,6 +157,7 @@ func (d *Daemon) Main() error {
 	select {
 	case err := <-errc:
 		if err != nil {
+			d.stopBecause("error: %v", err)
 			d.Exit()
 			return err
 		}
@@ -196,6 +199,8 @@ func (d *Daemon) Exit() {
 		d.loopsMu.Lock()
 		d.exiting = true
 		d.loopsMu.Unlock()
+		d.logf("INFO", "EXIT: %s: stopping", d.stopReason())
+		held := d.backlog()
 		d.tcpListener.Close()
 		d.httpListener.Close()
 		if d.tcp != nil {
@@ -214,6 +219,8 @@ func (d *Daemon) Exit() {
 		// Everything is on disk: the next daemon may have the data path,
 		// as soon as this one is seen to exit.
 		d.dataPathLock.Close()
+		// Before close(exit): Main returns then, and the process may end.
+		d.logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
 		close(d.exit)
 		d.wg.Wait()
 		if d.registrar != nil {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sidequeue/sidequeue/internal/testutil"
+)
+
+func TestCommandLine(t *testing.T) {
+	bin := testutil.Build(t, "manager", ".")
+	testutil.CheckCLI(t, bin, "manager", about)
+}
+
+// The flags the guide names, controller-runtime's and zap's among them.
+func TestFlagsOfOthers(t *testing.T) {
+	for _, arg := range []string{"--kubeconfig=/dev/null", "--zap-log-level=debug", "--zap-devel", "--leader-elect"} {
+		if _, err := parseFlags([]string{arg}); err != nil {
+			t.Errorf("%s: %v", arg, err)
+		}
+	}
+}
+
+// Logs are text at a terminal and JSON elsewhere, unless --zap-encoder
+// says otherwise.
+func TestLogFormat(t *testing.T) {
+	for _, c := range []struct {
+		terminal bool
+		args     []string
+		console  bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, []string{"--zap-encoder=json"}, false},
+		{false, []string{"--zap-encoder=console"}, true},
+	} {
+		o := logDefaults(c.terminal)
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		o.BindFlags(fs)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if o.NewEncoder == nil {
+			if c.console {
+				t.Errorf("terminal %v %v: no encoder, want console", c.terminal, c.args)
+			}
+			continue // controller-runtime's default: JSON, as production
+		}
+		enc := o.NewEncoder()
+		if got := fmt.Sprintf("%T", enc); strings.Contains(got, "consoleEncoder") != c.console {
+			t.Errorf("terminal %v %v: encoder %s, console wanted: %v", c.terminal, c.args, got, c.console)
+		}
+	}
+}
