@@ -15,12 +15,17 @@ all: build
 help:
 	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); printf "  %-18s%s\n", a[1], substr($$0, length(a[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-18s%s\n", "", $$0 }' $(MAKEFILE_LIST)
 
+# The commit in --version comes from the go command's VCS stamp; auto
+# stamps it in a git checkout even where GOFLAGS says -buildvcs=false, and
+# builds without it elsewhere (a source tarball).
+BUILDVCS := -buildvcs=auto
+
 ## build: compile every binary into bin/
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/queued ./cmd/queued
-	$(GO) build -o $(BIN)/lookupd ./cmd/lookupd
-	$(GO) build -o $(BIN)/manager ./cmd/manager
+	$(GO) build $(BUILDVCS) -o $(BIN)/queued ./cmd/queued
+	$(GO) build $(BUILDVCS) -o $(BIN)/lookupd ./cmd/lookupd
+	$(GO) build $(BUILDVCS) -o $(BIN)/manager ./cmd/manager
 
 ## test: everything CI runs: lint, every test with the race detector,
 ## go-nsq v1.1.0's own test suite against queued (on ports 4150/4151), interop
