@@ -128,19 +128,15 @@ func (r *ChannelReconciler) reconcileNodes(ctx context.Context, c *v1alpha1.Chan
 		setReady(&c.Status.Conditions, c.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
-	done := nodeEvents{}
-	states := make([]nodeState, 0, len(addrs))
-	for _, n := range addrs {
-		st, err := r.reconcileNode(ctx, c, t, n, done)
-		states = append(states, nodeState{stats: st, err: err})
-	}
+	done := &nodeEvents{}
+	states := askNodes(addrs, func(n string) (*nsqapi.TopicStats, error) { return r.reconcileNode(ctx, c, t, n, done) })
 	done.emit(r.Recorder, c, "channel "+t.NSQName()+"/"+c.NSQName(), channelHeld(states, c.NSQName()), len(states))
 	return states, nil
 }
 
 // reconcileNode makes the channel on daemon n as declared and returns the
 // topic's stats as they are afterwards.
-func (r *ChannelReconciler) reconcileNode(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, n string, done nodeEvents) (*nsqapi.TopicStats, error) {
+func (r *ChannelReconciler) reconcileNode(ctx context.Context, c *v1alpha1.Channel, t *v1alpha1.Topic, n string, done *nodeEvents) (*nsqapi.TopicStats, error) {
 	st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 	if err != nil {
 		return nil, fmt.Errorf("topic stats: %w", err)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -81,22 +83,33 @@ func failReason(err error) string {
 // nodeEvents gathers what one reconcile did on the daemons, by event
 // reason, so that each becomes one event naming every node ("created topic
 // orders on 2 nodes: a, b"): events about one object with one reason are
-// merged into a series that keeps only the first note.
-type nodeEvents map[string][]string
+// merged into a series that keeps only the first note. The daemons are
+// asked in parallel, hence the lock.
+type nodeEvents struct {
+	mu    sync.Mutex
+	nodes map[string][]string
+}
 
-func (e nodeEvents) add(reason, node string) { e[reason] = append(e[reason], node) }
+func (e *nodeEvents) add(reason, node string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.nodes == nil {
+		e.nodes = map[string][]string{}
+	}
+	e.nodes[reason] = append(e.nodes[reason], node)
+}
 
 // emit records the gathered events about obj, which the notes call what.
 // The Created note also says on how many of the daemons it is now, the
 // count status shows: another reconciler (a Channel's makes its topic) may
 // have created it on the others.
-func (e nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string, held int32, nodes int) {
+func (e *nodeEvents) emit(rec events.EventRecorder, obj runtime.Object, what string, held int32, nodes int) {
 	for _, a := range []struct{ reason, action, verb string }{
 		{EventCreated, "Create", "created"},
 		{EventPaused, "Pause", "paused"},
 		{EventUnpaused, "Unpause", "unpaused"},
 	} {
-		done := e[a.reason]
+		done := slices.Sorted(slices.Values(e.nodes[a.reason]))
 		if len(done) == 0 {
 			continue
 		}
@@ -152,15 +165,49 @@ func countNodes(n int) string {
 	return fmt.Sprintf("%d nodes", n)
 }
 
-// registerEverywhere runs register on every lookup address, going on past
-// failures: it returns the addresses that answered, or the first failure
-// when none did. Replicas share nothing, so each one that answers counts.
+// maxParallelCalls bounds the daemons one reconcile asks at once: a
+// daemon that does not answer costs one timeout per reconcile, not one per
+// daemon, and a large fleet is not asked all at once.
+const maxParallelCalls = 16
+
+// onEach runs call(i) for every i < n, at most maxParallelCalls at a time,
+// and returns once all have.
+func onEach(n int, call func(i int)) {
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxParallelCalls)
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			call(i)
+		})
+	}
+	wg.Wait()
+}
+
+// askNodes runs ask on every daemon in parallel (onEach) and returns their
+// states in the order of addrs.
+func askNodes(addrs []string, ask func(addr string) (*nsqapi.TopicStats, error)) []nodeState {
+	states := make([]nodeState, len(addrs))
+	onEach(len(addrs), func(i int) {
+		st, err := ask(addrs[i])
+		states[i] = nodeState{stats: st, err: err}
+	})
+	return states
+}
+
+// registerEverywhere runs register on every lookup address, in parallel,
+// going on past failures: it returns the addresses that answered, or the
+// first failure when none did. Replicas share nothing, so each one that
+// answers counts.
 func registerEverywhere(addrs []string, register func(addr string) error) ([]string, error) {
+	errs := make([]error, len(addrs))
+	onEach(len(addrs), func(i int) { errs[i] = register(addrs[i]) })
 	var ok []string
 	var first error
-	for _, a := range addrs {
-		if err := register(a); err != nil {
-			first = cmp.Or(first, err)
+	for i, a := range addrs {
+		if errs[i] != nil {
+			first = cmp.Or(first, errs[i])
 			continue
 		}
 		ok = append(ok, a)
@@ -180,13 +227,9 @@ func deleteEverywhere(ctx context.Context, d nsqapi.Daemons, lookups []string, o
 	if err != nil {
 		return 0, err
 	}
-	var errs []error
-	for _, n := range addrs {
-		errs = append(errs, ignoreNotFound(onNode(n)))
-	}
-	for _, a := range lookups {
-		errs = append(errs, ignoreNotFound(onLookup(a)))
-	}
+	errs := make([]error, len(addrs)+len(lookups))
+	onEach(len(addrs), func(i int) { errs[i] = ignoreNotFound(onNode(addrs[i])) })
+	onEach(len(lookups), func(i int) { errs[len(addrs)+i] = ignoreNotFound(onLookup(lookups[i])) })
 	return len(addrs), errors.Join(errs...)
 }
 

@@ -119,19 +119,15 @@ func (r *TopicReconciler) reconcileNodes(ctx context.Context, t *v1alpha1.Topic,
 		setReady(&t.Status.Conditions, t.Generation, false, failReason(err), err.Error())
 		return nil, err
 	}
-	done := nodeEvents{}
-	states := make([]nodeState, 0, len(addrs))
-	for _, n := range addrs {
-		st, err := r.reconcileNode(ctx, t, n, done)
-		states = append(states, nodeState{stats: st, err: err})
-	}
+	done := &nodeEvents{}
+	states := askNodes(addrs, func(n string) (*nsqapi.TopicStats, error) { return r.reconcileNode(ctx, t, n, done) })
 	done.emit(r.Recorder, t, "topic "+t.NSQName(), topicHeld(states), len(states))
 	return states, nil
 }
 
 // reconcileNode makes the topic on daemon n as declared and returns its
 // stats as they are afterwards.
-func (r *TopicReconciler) reconcileNode(ctx context.Context, t *v1alpha1.Topic, n string, done nodeEvents) (*nsqapi.TopicStats, error) {
+func (r *TopicReconciler) reconcileNode(ctx context.Context, t *v1alpha1.Topic, n string, done *nodeEvents) (*nsqapi.TopicStats, error) {
 	st, err := r.NSQ.Stats(ctx, n, t.NSQName())
 	if err != nil {
 		return nil, fmt.Errorf("topic stats: %w", err)

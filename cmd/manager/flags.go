@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -26,6 +27,7 @@ type config struct {
 	leaderElect, enableWebhooks          bool
 	showVersion                          bool
 	statsInterval, drainJobDeadline      time.Duration
+	maxConcurrentReconciles              int
 	hook                                 injection.Options
 	zap                                  zap.Options
 }
@@ -39,8 +41,16 @@ func parseFlags(args []string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, errUnexpected(fs.Arg(0))
 	}
+	if c.maxConcurrentReconciles < 1 {
+		return nil, fmt.Errorf("--max-concurrent-reconciles=%d: must be at least 1", c.maxConcurrentReconciles)
+	}
 	return c, nil
 }
+
+// defaultConcurrentReconciles lets one slow daemon's Topic wait without
+// holding up every other Topic; each reconcile asks its daemons in
+// parallel too.
+const defaultConcurrentReconciles = 4
 
 type errUnexpected string
 
@@ -60,6 +70,7 @@ func defineFlags(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect a leader so that only one manager is active")
 	fs.BoolVar(&c.enableWebhooks, "enable-webhooks", true, "serve the admission webhooks")
 	fs.DurationVar(&c.statsInterval, "stats-interval", controllers.DefaultStatsInterval, "how often Topic and Channel status is refreshed from the daemons")
+	fs.IntVar(&c.maxConcurrentReconciles, "max-concurrent-reconciles", defaultConcurrentReconciles, "how many objects of one kind (Lookups, Topics, Channels, Backlogs) each controller reconciles at once")
 	fs.DurationVar(&c.drainJobDeadline, "drain-job-deadline", controllers.DefaultDrainJobDeadline, "how long a drain Job may serve a departed pod's backlog before it fails and another is started (its activeDeadlineSeconds)")
 	fs.StringVar(&c.sidecarImage, "sidecar-image", "", "image holding queued and lookupd, run by managed Lookups that name no image ("+controllers.DefaultImage+" when empty)")
 	hook := &c.hook

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -72,6 +73,7 @@ func main() {
 		// The Lease is in the manager's namespace, where its Role grants
 		// leases; out of cluster controller-runtime cannot find one itself.
 		LeaderElectionNamespace: hook.Namespace,
+		Controller:              crconfig.Controller{MaxConcurrentReconciles: c.maxConcurrentReconciles},
 	}
 	if webhooks != nil {
 		mopts.WebhookServer = webhooks.Server()

@@ -54,3 +54,18 @@ func TestLogFormat(t *testing.T) {
 		}
 	}
 }
+
+// Each controller reconciles several objects at once, 4 by default; fewer
+// than one is refused with the flag's name.
+func TestMaxConcurrentReconciles(t *testing.T) {
+	c, err := parseFlags(nil)
+	if err != nil || c.maxConcurrentReconciles != defaultConcurrentReconciles {
+		t.Fatalf("default: %+v, %v", c, err)
+	}
+	if c, err := parseFlags([]string{"--max-concurrent-reconciles=8"}); err != nil || c.maxConcurrentReconciles != 8 {
+		t.Fatalf("=8: %v", err)
+	}
+	if _, err := parseFlags([]string{"--max-concurrent-reconciles=0"}); err == nil || !strings.Contains(err.Error(), "--max-concurrent-reconciles=0") {
+		t.Fatalf("=0: %v, want refused naming the flag", err)
+	}
+}
