@@ -23,6 +23,7 @@ import (
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 	"github.com/sidequeue/sidequeue/lookup"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
@@ -153,13 +154,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // within polls cond until it holds or d passes.
 func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, d, cond)
 }
 
 // get fetches obj by namespace and name; false when it does not exist.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/lookupwire"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // start runs a lookupd on loopback ports, stopped when the test ends.
@@ -133,13 +134,7 @@ func getJSON(t *testing.T, l *Lookupd, path string, v any) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, d, cond)
 }
 
 type lookupAnswer struct {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 	"github.com/sidequeue/sidequeue/lookup"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
@@ -107,11 +108,5 @@ func must(t *testing.T, err error) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, 10*time.Second, cond)
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // Root is the module's root directory.
@@ -34,14 +36,8 @@ func New() *envtest.Environment {
 	}
 }
 
-// Within polls cond until it holds, failing t when d passes first.
+// Within is testutil.WaitFor, with the bound first.
 func Within(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, d, cond)
 }

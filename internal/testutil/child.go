@@ -19,15 +19,20 @@ import (
 	"time"
 )
 
-// WaitFor polls cond until it holds, failing the test after timeout.
+// WaitFor polls cond until it holds, failing the test after timeout: how
+// every test waits for a condition. It polls at once, then ever less often,
+// up to every 20 ms, so a quick condition is seen quickly and a slow one
+// (an API server round trip) is not asked thousands of times.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
+	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 20*time.Millisecond)
 	}
 }
 

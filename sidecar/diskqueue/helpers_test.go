@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // testOptions are small and fast: tiny segments so tests cross many rolls.
@@ -69,11 +71,5 @@ func expectRecords(t testing.TB, got [][]byte, from, to int) {
 // eventually waits for cond, failing the test after a deadline.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitFor(t, what, 10*time.Second, cond)
 }

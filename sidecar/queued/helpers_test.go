@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // startDaemon runs a daemon on loopback ports with a fresh data path.
@@ -169,13 +170,7 @@ func (c *conn) message() wireMessage {
 
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, 10*time.Second, cond)
 }
 
 func subscribe(t testing.TB, d *Daemon, topic, channel string) *conn {

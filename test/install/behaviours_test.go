@@ -3,7 +3,6 @@ package install
 import (
 	"context"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers"
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // exerciseControllers makes the manager do, under the chart's
@@ -122,11 +122,5 @@ func metaItems(list client.ObjectList) []metav1.Object {
 // within polls cond until it holds, failing t when settle passes first.
 func within(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(settle)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", settle, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, settle, cond)
 }

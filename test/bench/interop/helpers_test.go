@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/testutil"
 )
 
 // bin returns the path of a binary under the repository's bin/, skipping
@@ -142,13 +144,7 @@ func mustDo(t *testing.T, method, url string) string {
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, d, cond)
 }
 
 // bodyHas waits until GET url answers 200 with every one of parts in it.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidequeue/sidequeue/internal/testutil"
 	"github.com/sidequeue/sidequeue/lookup"
 	"github.com/sidequeue/sidequeue/sidecar/queued"
 )
@@ -127,13 +128,7 @@ func finds(l *lookup.Lookupd, d *queued.Daemon, topic string) bool {
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, what, d, cond)
 }
 
 // post calls queued's HTTP API: topics are made over HTTP, as clients
