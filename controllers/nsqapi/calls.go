@@ -22,6 +22,18 @@ func (c *Client) Nodes(ctx context.Context, lookupAddr string) ([]Producer, erro
 	return out.Producers, nil
 }
 
+// Lookup lists the queue daemons a lookup daemon gives consumers of a
+// topic (/lookup), as go-nsq's ConnectToNSQLookupd asks.
+func (c *Client) Lookup(ctx context.Context, lookupAddr, topic string) ([]Producer, error) {
+	var out struct {
+		Producers []Producer `json:"producers"`
+	}
+	if err := c.do(ctx, http.MethodGet, lookupAddr, "/lookup", url.Values{"topic": {topic}}, &out); err != nil {
+		return nil, err
+	}
+	return out.Producers, nil
+}
+
 // LookupTopic creates (or deletes) a topic in a lookup daemon, so consumers
 // asking it find the topic before any daemon holds it.
 func (c *Client) LookupTopic(ctx context.Context, lookupAddr, topic string, create bool) error {

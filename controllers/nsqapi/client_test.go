@@ -52,6 +52,10 @@ func TestClientAgainstRealDaemons(t *testing.T) {
 	if st.MessageCount != 3 || !st.Channels[0].Paused {
 		t.Fatalf("stats %+v", st)
 	}
+	waitFor(t, "the topic's producer to be looked up", func() bool {
+		ps, err := c.Lookup(ctx, lookupAddr, "orders")
+		return err == nil && len(ps) == 1 && ps[0].HTTPAddr() == daemonAddr
+	})
 	if held, err := c.Held(ctx, daemonAddr); err != nil || held != 3 {
 		t.Fatalf("held %d, %v; want the channel's 3", held, err)
 	}

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/sidequeue/sidequeue/controllers/nsqapi"
 )
 
 // daemon is one queued the demo runs.
@@ -24,7 +25,7 @@ func (d *demo) startLookupd(ctx context.Context) error {
 		err := d.procs.start("lookupd", nil, d.bin("lookupd"),
 			"--tcp-address="+lookupTCP, "--http-address="+lookupHTTP, "--broadcast-address=127.0.0.1")
 		if err == nil {
-			err = waitFor(ctx, 10*time.Second, "lookupd /ping", httpOK(lookupHTTP, "/ping"))
+			err = waitFor(ctx, 10*time.Second, "lookupd /ping", ping(lookupHTTP))
 		}
 		return withLogs(err, "lookupd")
 	})
@@ -87,7 +88,7 @@ func (d *demo) startDaemon(ctx context.Context, q daemon, nodeID int) error {
 	if err != nil {
 		return err
 	}
-	return waitFor(ctx, 10*time.Second, q.name+" /ping", httpOK(q.http, "/ping"))
+	return waitFor(ctx, 10*time.Second, q.name+" /ping", ping(q.http))
 }
 
 // freePorts returns n distinct ports free on 127.0.0.1 a moment ago.
@@ -105,18 +106,13 @@ func freePorts(n int) ([]int, error) {
 }
 
 func (d *demo) daemonsRegistered(ctx context.Context) error {
-	var nodes struct {
-		Producers []struct {
-			Address string `json:"broadcast_address"`
-			TCPPort int    `json:"tcp_port"`
-		} `json:"producers"`
-	}
-	if err := getJSON(ctx, lookupHTTP, "/nodes", &nodes); err != nil {
+	nodes, err := nsqHTTP.Nodes(ctx, lookupHTTP)
+	if err != nil {
 		return err
 	}
 	var registered []string
-	for _, p := range nodes.Producers {
-		registered = append(registered, net.JoinHostPort(p.Address, fmt.Sprint(p.TCPPort)))
+	for _, p := range nodes {
+		registered = append(registered, net.JoinHostPort(p.BroadcastAddress, fmt.Sprint(p.TCPPort)))
 	}
 	for _, q := range d.daemons {
 		if !slices.Contains(registered, q.tcp) {
@@ -153,64 +149,41 @@ func (d *demo) startManager(ctx context.Context) error {
 // each before anything is published, so no message misses it.
 func (d *demo) channelOnEveryDaemon(ctx context.Context) error {
 	for _, q := range d.daemons {
-		var stats nsqStats
-		if err := getJSON(ctx, q.http, "/stats?format=json&topic="+topic, &stats); err != nil {
+		stats, err := nsqHTTP.Stats(ctx, q.http, topic)
+		if err != nil {
 			return err
 		}
-		if !stats.hasChannel(topic, channel) {
+		if stats == nil || !slices.ContainsFunc(stats.Channels, func(c nsqapi.ChannelStats) bool { return c.ChannelName == channel }) {
 			return fmt.Errorf("%s has no channel %s/%s yet", q.name, topic, channel)
 		}
 	}
 	return nil
 }
 
-// nsqStats is the part of a daemon's /stats?format=json the demo reads.
-type nsqStats struct {
-	Topics []struct {
-		Name     string `json:"topic_name"`
-		Channels []struct {
-			Name string `json:"channel_name"`
-		} `json:"channels"`
-	} `json:"topics"`
-}
+// nsqHTTP is the operator's own client for the NSQ HTTP API.
+var nsqHTTP = nsqapi.NewClient()
 
-func (s nsqStats) hasChannel(topic, channel string) bool {
-	for _, t := range s.Topics {
-		for _, c := range t.Channels {
-			if t.Name == topic && c.Name == channel {
-				return true
-			}
-		}
-	}
-	return false
+func ping(addr string) func(context.Context) error {
+	return func(ctx context.Context) error { return nsqHTTP.Ping(ctx, addr) }
 }
 
 var httpClient = &http.Client{Timeout: 3 * time.Second}
 
 // httpOK checks that GET http://addr+path answers 200.
 func httpOK(addr, path string) func(context.Context) error {
-	return func(ctx context.Context) error { return getJSON(ctx, addr, path, nil) }
-}
-
-// getJSON GETs http://addr+path and decodes the body into out (if not nil).
-func getJSON(ctx context.Context, addr, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s%s: %s", addr, path, resp.Status)
-	}
-	if out == nil {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s%s: %s", addr, path, resp.Status)
+		}
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("GET %s%s: %w", addr, path, err)
-	}
-	return nil
 }

@@ -126,14 +126,12 @@ func (d *demo) connectConsumer(ctx context.Context, c *nsq.Consumer) error {
 
 // topicProducers checks what ConnectToNSQLookupd will be told.
 func (d *demo) topicProducers(ctx context.Context) error {
-	var lookup struct {
-		Producers []struct{} `json:"producers"`
-	}
-	if err := getJSON(ctx, lookupHTTP, "/lookup?topic="+topic, &lookup); err != nil {
+	producers, err := nsqHTTP.Lookup(ctx, lookupHTTP, topic)
+	if err != nil {
 		return err
 	}
-	if len(lookup.Producers) != len(d.daemons) {
-		return fmt.Errorf("lookupd lists %d producers for %s, want %d", len(lookup.Producers), topic, len(d.daemons))
+	if len(producers) != len(d.daemons) {
+		return fmt.Errorf("lookupd lists %d producers for %s, want %d", len(producers), topic, len(d.daemons))
 	}
 	return nil
 }
