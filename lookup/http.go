@@ -2,7 +2,6 @@ package lookup
 
 import (
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -45,25 +44,6 @@ func (l *Lookupd) requestLog() httpapi.LogFunc {
 	}
 }
 
-// query parses the query string as nsqlookupd does: a malformed one is
-// INVALID_REQUEST, and a parameter given several times counts once, first.
-func query(r *http.Request) (url.Values, error) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, httpapi.Err(400, "INVALID_REQUEST")
-	}
-	return q, nil
-}
-
-// arg returns the first value of a required parameter, or missing.
-func arg(q url.Values, name string, missing string) (string, error) {
-	v, ok := q[name]
-	if !ok {
-		return "", httpapi.Err(400, missing)
-	}
-	return v[0], nil
-}
-
 func (l *Lookupd) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
 	return "OK", nil
 }
@@ -85,11 +65,11 @@ func (l *Lookupd) doTopics(w http.ResponseWriter, r *http.Request) (any, error) 
 }
 
 func (l *Lookupd) doChannels(w http.ResponseWriter, r *http.Request) (any, error) {
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	topic, err := httpapi.Arg(q, "topic", "MISSING_ARG_TOPIC")
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +117,11 @@ func lookupTopic(r *http.Request) (string, error) {
 	if len(raw) > 6 && raw[:6] == "topic=" && plainQueryValue(raw[6:]) {
 		return raw[6:], nil
 	}
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return "", err
 	}
-	return arg(q, "topic", "MISSING_ARG_TOPIC")
+	return httpapi.Arg(q, "topic", "MISSING_ARG_TOPIC")
 }
 
 // plainQueryValue reports whether s decodes to itself: no escapes, no

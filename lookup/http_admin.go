@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/httpapi"
-	"github.com/sidequeue/sidequeue/internal/lookupwire"
 )
 
 // The HTTP API's writes, used by nsqadmin and operators. Their checks and
@@ -13,16 +12,13 @@ import (
 // (/topic/delete and /topic/tombstone take any name).
 
 func (l *Lookupd) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, error) {
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	topic, err := httpapi.Name(q, "topic", "MISSING_ARG_TOPIC", "INVALID_ARG_TOPIC")
 	if err != nil {
 		return nil, err
-	}
-	if !lookupwire.ValidName(topic) {
-		return nil, httpapi.Err(400, "INVALID_ARG_TOPIC")
 	}
 	l.logf("INFO", "DB: adding topic(%s)", topic)
 	l.db.createTopic(topic)
@@ -30,11 +26,11 @@ func (l *Lookupd) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, er
 }
 
 func (l *Lookupd) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, error) {
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	topic, err := httpapi.Arg(q, "topic", "MISSING_ARG_TOPIC")
 	if err != nil {
 		return nil, err
 	}
@@ -46,21 +42,15 @@ func (l *Lookupd) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, er
 // topicChannelArgs reads and checks topic and channel, in nsqlookupd's
 // order and with its error texts.
 func topicChannelArgs(r *http.Request) (topic, channel string, err error) {
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return "", "", err
 	}
-	if topic, err = arg(q, "topic", "MISSING_ARG_TOPIC"); err != nil {
+	if topic, err = httpapi.Name(q, "topic", "MISSING_ARG_TOPIC", "INVALID_ARG_TOPIC"); err != nil {
 		return "", "", err
 	}
-	if !lookupwire.ValidName(topic) {
-		return "", "", httpapi.Err(400, "INVALID_ARG_TOPIC")
-	}
-	if channel, err = arg(q, "channel", "MISSING_ARG_CHANNEL"); err != nil {
+	if channel, err = httpapi.Name(q, "channel", "MISSING_ARG_CHANNEL", "INVALID_ARG_CHANNEL"); err != nil {
 		return "", "", err
-	}
-	if !lookupwire.ValidName(channel) {
-		return "", "", httpapi.Err(400, "INVALID_ARG_CHANNEL")
 	}
 	return topic, channel, nil
 }
@@ -91,15 +81,15 @@ func (l *Lookupd) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, 
 // lifetime, so that consumers stop connecting to a node while it drains
 // the topic and unregisters.
 func (l *Lookupd) doTombstone(w http.ResponseWriter, r *http.Request) (any, error) {
-	q, err := query(r)
+	q, err := httpapi.Query(r)
 	if err != nil {
 		return nil, err
 	}
-	topic, err := arg(q, "topic", "MISSING_ARG_TOPIC")
+	topic, err := httpapi.Arg(q, "topic", "MISSING_ARG_TOPIC")
 	if err != nil {
 		return nil, err
 	}
-	node, err := arg(q, "node", "MISSING_ARG_NODE")
+	node, err := httpapi.Arg(q, "node", "MISSING_ARG_NODE")
 	if err != nil {
 		return nil, err
 	}

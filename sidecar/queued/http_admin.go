@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/httpapi"
 	"github.com/sidequeue/sidequeue/internal/version"
 )
 
@@ -86,14 +86,7 @@ func queryFirst(v url.Values, key string) (string, bool) {
 // topicParam reads and checks the topic parameter of /pub, /mpub,
 // /topic/create and /topic/empty.
 func (d *Daemon) topicParam(v url.Values) (string, error) {
-	name, ok := queryFirst(v, "topic")
-	if !ok {
-		return "", apiErr(400, "MISSING_ARG_TOPIC")
-	}
-	if !protocol.ValidName(name) {
-		return "", apiErr(400, "INVALID_TOPIC")
-	}
-	return name, nil
+	return httpapi.Name(v, "topic", "MISSING_ARG_TOPIC", "INVALID_TOPIC")
 }
 
 // existingTopicChannel reads the topic and channel parameters of the
@@ -103,19 +96,13 @@ func (d *Daemon) existingTopicChannel(r *http.Request) (*Topic, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	topicName, ok := queryFirst(v, "topic")
-	switch {
-	case !ok:
-		return nil, "", apiErr(400, "MISSING_ARG_TOPIC")
-	case !protocol.ValidName(topicName):
-		return nil, "", apiErr(400, "INVALID_ARG_TOPIC")
+	topicName, err := httpapi.Name(v, "topic", "MISSING_ARG_TOPIC", "INVALID_ARG_TOPIC")
+	if err != nil {
+		return nil, "", err
 	}
-	channelName, ok := queryFirst(v, "channel")
-	switch {
-	case !ok:
-		return nil, "", apiErr(400, "MISSING_ARG_CHANNEL")
-	case !protocol.ValidName(channelName):
-		return nil, "", apiErr(400, "INVALID_ARG_CHANNEL")
+	channelName, err := httpapi.Name(v, "channel", "MISSING_ARG_CHANNEL", "INVALID_ARG_CHANNEL")
+	if err != nil {
+		return nil, "", err
 	}
 	t, err := d.GetExistingTopic(topicName)
 	if err != nil {
@@ -145,9 +132,9 @@ func (d *Daemon) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	name, ok := queryFirst(v, "topic")
-	if !ok {
-		return nil, apiErr(400, "MISSING_ARG_TOPIC")
+	name, err := httpapi.Arg(v, "topic", "MISSING_ARG_TOPIC")
+	if err != nil {
+		return nil, err
 	}
 	if err := d.DeleteExistingTopic(name); err != nil {
 		return nil, d.adminErr(r, err)
@@ -179,9 +166,9 @@ func (d *Daemon) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	name, ok := queryFirst(v, "topic")
-	if !ok {
-		return nil, apiErr(400, "MISSING_ARG_TOPIC")
+	name, err := httpapi.Arg(v, "topic", "MISSING_ARG_TOPIC")
+	if err != nil {
+		return nil, err
 	}
 	t, err := d.GetExistingTopic(name)
 	if err != nil {
