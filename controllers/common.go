@@ -153,7 +153,7 @@ func updateStatus(ctx context.Context, c client.Client, obj client.Object, befor
 // ref in ns, or nil, nil when the Lookup does not exist.
 func lookupAddrs(ctx context.Context, c client.Client, ns, ref string) ([]string, error) {
 	if ref == "" {
-		ref = "default"
+		ref = v1alpha1.DefaultLookupName
 	}
 	var l v1alpha1.Lookup
 	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref}, &l); err != nil {

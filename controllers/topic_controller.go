@@ -105,7 +105,7 @@ func (r *TopicReconciler) reconcileLookups(ctx context.Context, t *v1alpha1.Topi
 
 func lookupName(t *v1alpha1.Topic) string {
 	if t.Spec.LookupRef.Name == "" {
-		return "default"
+		return v1alpha1.DefaultLookupName
 	}
 	return t.Spec.LookupRef.Name
 }
