@@ -154,7 +154,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // within polls cond until it holds or d passes.
 func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	testutil.WaitFor(t, what, d, cond)
+	testutil.WaitEvery(t, what, d, 20*time.Millisecond, cond)
 }
 
 // get fetches obj by namespace and name; false when it does not exist.

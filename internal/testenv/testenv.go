@@ -39,5 +39,5 @@ func New() *envtest.Environment {
 // Within is testutil.WaitFor, with the bound first.
 func Within(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	testutil.WaitFor(t, what, d, cond)
+	testutil.WaitEvery(t, what, d, 20*time.Millisecond, cond)
 }

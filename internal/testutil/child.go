@@ -19,20 +19,24 @@ import (
 	"time"
 )
 
-// WaitFor polls cond until it holds, failing the test after timeout: how
-// every test waits for a condition. It polls at once, then ever less often,
-// up to every 20 ms, so a quick condition is seen quickly and a slow one
-// (an API server round trip) is not asked thousands of times.
+// WaitFor polls cond every 2 ms until it holds, failing the test after
+// timeout: how every test waits for a condition. A daemon's state is cheap
+// to ask; WaitEvery polls an API server less often.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	WaitEvery(t, what, timeout, 2*time.Millisecond, cond)
+}
+
+// WaitEvery polls cond every interval until it holds, failing the test
+// after timeout.
+func WaitEvery(t testing.TB, what string, timeout, interval time.Duration, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(pause)
-		pause = min(2*pause, 20*time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -122,5 +123,5 @@ func metaItems(list client.ObjectList) []metav1.Object {
 // within polls cond until it holds, failing t when settle passes first.
 func within(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	testutil.WaitFor(t, what, settle, cond)
+	testutil.WaitEvery(t, what, settle, 50*time.Millisecond, cond)
 }

@@ -144,7 +144,7 @@ func mustDo(t *testing.T, method, url string) string {
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	testutil.WaitFor(t, what, d, cond)
+	testutil.WaitEvery(t, what, d, 20*time.Millisecond, cond)
 }
 
 // bodyHas waits until GET url answers 200 with every one of parts in it.
