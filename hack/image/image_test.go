@@ -102,34 +102,13 @@ func TestImage(t *testing.T) {
 	}
 	defer rc.Close()
 	var names []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	extract(t, rc, rootfs, func(h *tar.Header) os.FileMode {
 		names = append(names, h.Name)
 		if !h.ModTime.Equal(epoch) || h.Uid != 0 || h.Gid != 0 {
 			t.Errorf("%s: mtime %v, owner %d:%d; want %v, 0:0", h.Name, h.ModTime, h.Uid, h.Gid, epoch)
 		}
-		target := filepath.Join(rootfs, filepath.FromSlash(h.Name))
-		if h.Typeflag == tar.TypeDir {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(target, b, os.FileMode(h.Mode)&0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return os.FileMode(h.Mode) & 0o777
+	})
 	// Exactly these: no shell, nothing else.
 	want := "etc/ etc/group etc/passwd tmp/ usr/ usr/local/ usr/local/bin/ usr/local/bin/lookupd usr/local/bin/manager usr/local/bin/queued"
 	if got := strings.Join(names, " "); got != want {
@@ -198,7 +177,14 @@ func untar(t *testing.T, path, dir string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
+	extract(t, f, dir, func(*tar.Header) os.FileMode { return 0o644 })
+}
+
+// extract writes the tar stream r under dir, each file with the mode
+// perm gives its header (which may also check the header).
+func extract(t *testing.T, r io.Reader, dir string, perm func(*tar.Header) os.FileMode) {
+	t.Helper()
+	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -207,6 +193,7 @@ func untar(t *testing.T, path, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		mode := perm(h)
 		target := filepath.Join(dir, filepath.FromSlash(h.Name))
 		if h.Typeflag == tar.TypeDir {
 			if err := os.MkdirAll(target, 0o755); err != nil {
@@ -218,7 +205,7 @@ func untar(t *testing.T, path, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(target, b, 0o644); err != nil {
+		if err := os.WriteFile(target, b, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
