@@ -38,6 +38,7 @@ type Queue struct {
 	scratch   []byte
 
 	depth        atomic.Int64
+	unreadBytes  atomic.Int64 // bytes from the read position to the end written
 	unsynced     atomic.Int64 // writes and reads since the last sync
 	ops          atomic.Int64 // writes and reads ever: closeIdle looks for a pause
 	damagedRuns  atomic.Int64
@@ -233,6 +234,7 @@ func (q *Queue) flushLocked(n int) (int, error) {
 	}
 	q.write.off += int64(len(q.scratch))
 	q.diskBytes += int64(len(q.scratch))
+	q.unreadBytes.Add(int64(len(q.scratch)))
 	q.scratch = q.scratch[:0]
 	return n, nil
 }
@@ -288,6 +290,9 @@ func (q *Queue) createSegment(n int64) (file, error) {
 
 // Depth is the number of records stored and not yet read.
 func (q *Queue) Depth() int64 { return max(0, q.depth.Load()) }
+
+// UnreadBytes is the size on disk of the records not yet read.
+func (q *Queue) UnreadBytes() int64 { return max(0, q.unreadBytes.Load()) }
 
 // Stats returns the queue's counters.
 func (q *Queue) Stats() Stats {

@@ -351,3 +351,31 @@ func TestAppendUnbudgetedGoesBeyondTheBudget(t *testing.T) {
 	}
 	expectRecords(t, readAll(t, q), 0, 11)
 }
+
+// UnreadBytes follows writes and reads across segment rolls, and a reopen
+// recounts it from the files.
+func TestUnreadBytesFollowsWritesReadsAndReopen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	q := mustOpen(t, dir, testOptions())
+	size := int64(recordSize(len(record(0))))
+	putN(t, q, 0, 300)
+	if got := q.UnreadBytes(); got != 300*size {
+		t.Fatalf("UnreadBytes after 300 puts = %d, want %d", got, 300*size)
+	}
+	readN(t, q, 100)
+	if got := q.UnreadBytes(); got != 200*size {
+		t.Fatalf("UnreadBytes after 100 reads = %d, want %d", got, 200*size)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q = mustOpen(t, dir, testOptions())
+	if got := q.UnreadBytes(); got != 200*size {
+		t.Fatalf("UnreadBytes after reopen = %d, want %d", got, 200*size)
+	}
+	readAll(t, q)
+	if got := q.UnreadBytes(); got != 0 {
+		t.Fatalf("UnreadBytes after reading all = %d, want 0", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 )
 
 // reader is the read side's state, guarded by Queue.rmu.
@@ -38,7 +39,13 @@ func (q *Queue) Read() ([]byte, error) {
 type Position = position
 
 // ReadNext is Read that also returns where the record ends, for Commit.
-func (q *Queue) ReadNext() ([]byte, Position, error) {
+func (q *Queue) ReadNext() ([]byte, Position, error) { return q.ReadNextCounted(nil) }
+
+// ReadNextCounted is ReadNext that, when taken is not nil, adds 1 to it
+// before the queue's Depth stops counting the record it returns: a caller
+// that counts what it holds in taken is never seen, by a Depth plus taken,
+// holding a record neither counts.
+func (q *Queue) ReadNextCounted(taken *atomic.Int64) ([]byte, Position, error) {
 	q.rmu.Lock()
 	defer q.rmu.Unlock()
 	for {
@@ -57,8 +64,12 @@ func (q *Queue) ReadNext() ([]byte, Position, error) {
 		}
 		payload, err := q.r.sc.next()
 		q.noteDamage()
+		q.unreadBytes.Add(q.r.pos.off - q.r.sc.off)
 		if err == nil {
 			q.r.pos.off = q.r.sc.off
+			if taken != nil {
+				taken.Add(1)
+			}
 			q.depth.Add(-1)
 			q.ops.Add(1)
 			if q.opts.ManualCommit {
@@ -179,6 +190,7 @@ func (q *Queue) caughtUp() {
 	q.mu.Lock()
 	if !q.r.pos.before(q.write) {
 		q.depth.Store(0)
+		q.unreadBytes.Store(0)
 	}
 	q.mu.Unlock()
 }

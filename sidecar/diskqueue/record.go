@@ -27,6 +27,9 @@ var (
 
 func recordSize(payloadLen int) int64 { return headerSize + int64(payloadLen) }
 
+// RecordSize is the size on disk of a record of payloadLen bytes.
+func RecordSize(payloadLen int) int64 { return recordSize(payloadLen) }
+
 // appendRecord frames payload and appends it to dst.
 func appendRecord(dst, payload []byte) []byte {
 	var h [headerSize]byte

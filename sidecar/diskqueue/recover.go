@@ -62,7 +62,7 @@ func (q *Queue) recover() error {
 		from, depth = m.write, m.depth
 	}
 	runsBefore := q.damagedRuns.Load()
-	if err := q.scanTail(live, from, &depth); err != nil {
+	if err := q.scanTail(live, from, read, &depth); err != nil {
 		return err
 	}
 	if lost > 0 && q.damagedRuns.Load() == runsBefore {
@@ -72,6 +72,7 @@ func (q *Queue) recover() error {
 	}
 	if !read.before(q.write) {
 		read, depth = q.write, 0
+		q.unreadBytes.Store(0)
 	}
 	q.r.pos, q.r.committed = read, read
 	q.depth.Store(depth)
@@ -79,8 +80,9 @@ func (q *Queue) recover() error {
 }
 
 // scanTail counts the records from "from" to the end of the last segment,
-// cuts off a damaged tail there, and makes the last segment the one written.
-func (q *Queue) scanTail(live []int64, from position, depth *int64) error {
+// and the bytes from read, cuts off a damaged tail there, and makes the last
+// segment the one written.
+func (q *Queue) scanTail(live []int64, from, read position, depth *int64) error {
 	for _, n := range live {
 		path := q.files.segment(n)
 		f, err := q.fs.OpenFile(path, os.O_RDWR, 0)
@@ -105,6 +107,11 @@ func (q *Queue) scanTail(live []int64, from position, depth *int64) error {
 		}
 		f.Close()
 		q.diskBytes += size
+		if n == read.seg {
+			q.unreadBytes.Add(size - min(read.off, size))
+		} else if n > read.seg {
+			q.unreadBytes.Add(size)
+		}
 		q.write = position{seg: n, off: size} // the last one is written next, opened when needed
 	}
 	return nil

@@ -57,6 +57,7 @@ func (q *Queue) Empty() error {
 	q.write = position{seg: q.write.seg + 1}
 	q.r.pos, q.r.committed, q.r.readEnds = q.write, q.write, nil
 	q.depth.Store(0)
+	q.unreadBytes.Store(0)
 	q.diskBytes = 0
 	q.syncedSeq = q.writeSeq
 	m := meta{read: q.r.pos, write: q.write}

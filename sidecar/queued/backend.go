@@ -17,10 +17,11 @@ type backendQueue interface {
 	PutBatch([][]byte) (int, error)
 	AppendBatch([][]byte) (int, error)
 	Sync() error
-	ReadNext() ([]byte, diskqueue.Position, error)
+	ReadNextCounted(taken *atomic.Int64) ([]byte, diskqueue.Position, error)
 	Commit(diskqueue.Position)
 	DataReady() <-chan struct{}
 	Depth() int64
+	UnreadBytes() int64
 	Empty() error
 	Delete() error
 	Close() error
@@ -38,12 +39,13 @@ func (discardQueue) AppendUnbudgeted([]byte) error       { return nil }
 func (discardQueue) PutBatch(b [][]byte) (int, error)    { return len(b), nil }
 func (discardQueue) AppendBatch(b [][]byte) (int, error) { return len(b), nil }
 func (discardQueue) Sync() error                         { return nil }
-func (discardQueue) ReadNext() ([]byte, diskqueue.Position, error) {
+func (discardQueue) ReadNextCounted(*atomic.Int64) ([]byte, diskqueue.Position, error) {
 	return nil, diskqueue.Position{}, diskqueue.ErrEmpty
 }
 func (discardQueue) Commit(diskqueue.Position)  {}
 func (discardQueue) DataReady() <-chan struct{} { return nil }
 func (discardQueue) Depth() int64               { return 0 }
+func (discardQueue) UnreadBytes() int64         { return 0 }
 func (discardQueue) Empty() error               { return nil }
 func (discardQueue) Delete() error              { return nil }
 func (discardQueue) Close() error               { return nil }
@@ -69,8 +71,8 @@ type backendReader struct {
 	exit  chan struct{}
 	done  chan struct{}
 	held  *diskMessage // read but not yet taken when the reader stopped
-	// holding is 1 while a message read from disk waits to be taken: the
-	// disk queue no longer counts it, but it is still queued.
+	// holding counts the messages read from disk and not yet taken: the
+	// disk queue no longer counts them, but they are still queued.
 	holding atomic.Int64
 	logf    func(level, format string, args ...any)
 	owner   string
@@ -93,7 +95,7 @@ func startBackendReader(bq backendQueue, owner string, logf func(level, format s
 func (r *backendReader) run() {
 	defer close(r.done)
 	for {
-		b, end, err := r.bq.ReadNext()
+		b, end, err := r.bq.ReadNextCounted(&r.holding)
 		if errors.Is(err, diskqueue.ErrEmpty) {
 			select {
 			case <-r.bq.DataReady():
@@ -113,6 +115,7 @@ func (r *backendReader) run() {
 		}
 		m, dueAt, err := decodeDisk(b)
 		if err != nil {
+			r.holding.Add(-1)
 			r.logf("ERROR", "%s: skipping an undecodable message on disk: %v", r.owner, err)
 			continue
 		}
@@ -120,16 +123,18 @@ func (r *backendReader) run() {
 			r.track(m, end)
 		}
 		dm := diskMessage{m, dueAt, end}
-		r.holding.Store(1)
 		select {
 		case r.out <- dm:
-			r.holding.Store(0)
 		case <-r.exit:
 			r.held = &dm
 			return
 		}
 	}
 }
+
+// taken is called by whoever received from out once the message is counted
+// where it went (or dropped).
+func (r *backendReader) taken() { r.holding.Add(-1) }
 
 // stop ends the reader and returns the message it had read but not handed
 // over, which the caller must keep.
@@ -154,23 +159,4 @@ func putBatch(store func([][]byte) (int, error), msgs []*Message, dueAt func(*Me
 		records[i] = buf[start:len(buf):len(buf)]
 	}
 	return store(records)
-}
-
-// memoryAllowed is nsqd's rule for the memory queue: used when it has a
-// size, or for an ephemeral topic or channel (whose overflow is dropped).
-// With --mem-queue-size=0 nothing bypasses the disk, not even a hand-off
-// to a reader waiting on the unbuffered channel.
-func memoryAllowed(ch chan *Message, ephemeral bool) bool { return cap(ch) > 0 || ephemeral }
-
-// offer puts m in the memory queue if the rule allows and there is room.
-func offer(ch chan *Message, ephemeral bool, m *Message) bool {
-	if !memoryAllowed(ch, ephemeral) {
-		return false
-	}
-	select {
-	case ch <- m:
-		return true
-	default:
-		return false
-	}
 }

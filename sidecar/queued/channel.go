@@ -24,11 +24,12 @@ type Channel struct {
 	d         *Daemon
 	ephemeral bool
 
-	backend    backendQueue
-	fromDisk   *backendReader
-	ledger     ledger
-	memoryMsgs chan *Message
-	paused     atomic.Bool
+	backend  backendQueue
+	fromDisk *backendReader
+	ledger   ledger
+	mem      memQueue
+	paused   atomic.Bool
+	moving   atomic.Int64 // taken from in flight or deferred, not yet put elsewhere
 
 	exitMu   sync.RWMutex
 	exiting  bool
@@ -62,7 +63,7 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 		ephemeral: isEphemeral(name),
 		clients:   map[int64]*client{},
 	}
-	c.memoryMsgs = make(chan *Message, d.opts().MemQueueSize)
+	c.mem = newMemQueue(d.opts().MemQueueSize, c.ephemeral)
 	c.initQueues()
 	bq, err := d.openBackend(topicName+":"+name, c.ephemeral)
 	if err != nil {
@@ -97,7 +98,7 @@ func (c *Channel) Exiting() bool {
 // --mem-queue-size is 0). A message that came from disk and is written
 // there again is done with in its old place.
 func (c *Channel) put(m *Message) error {
-	if offer(c.memoryMsgs, c.ephemeral, m) {
+	if c.mem.offer(m) {
 		return nil
 	}
 	if err := writeToBackend(c.backend.Put, m, 0); err != nil {
@@ -120,7 +121,7 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) ([]*Message,
 	if c.exiting {
 		return nil, errExiting
 	}
-	useMemory := memoryAllowed(c.memoryMsgs, c.ephemeral)
+	useMemory := c.mem.allowed()
 	now := time.Now().UnixNano()
 	var toDisk []*Message
 	for _, m := range msgs {
@@ -132,7 +133,7 @@ func (c *Channel) putBatchFromTopic(msgs []*Message, copyMsgs bool) ([]*Message,
 			c.startDeferred(m, m.deferUntil)
 		case m.deferUntil > now:
 			toDisk = append(toDisk, m)
-		case offer(c.memoryMsgs, c.ephemeral, m): // as nsqd: memory whenever it has room
+		case c.mem.offer(m): // as nsqd: memory whenever it has room
 		default:
 			toDisk = append(toDisk, m)
 		}
@@ -168,7 +169,7 @@ func (c *Channel) resolve(m *Message) {
 // Depth is the number of messages waiting for a client: in memory, on
 // disk, and the one the disk reader holds.
 func (c *Channel) Depth() int64 {
-	return int64(len(c.memoryMsgs)) + c.backend.Depth() + c.fromDisk.holding.Load()
+	return c.mem.Len() + c.backend.Depth() + c.fromDisk.holding.Load()
 }
 
 // Pause stops delivery to the channel's clients; messages keep queueing.

@@ -3,9 +3,11 @@ package queued
 import "errors"
 
 // Empty drops every message of the channel: queued, in flight and deferred.
+// It excludes the puts that hold exitMu shared, so that a message counted
+// in the channel before Empty (memqueue.go) is not still arriving after it.
 func (c *Channel) Empty() error {
-	c.exitMu.RLock()
-	defer c.exitMu.RUnlock()
+	c.exitMu.Lock()
+	defer c.exitMu.Unlock()
 	if c.exiting {
 		return errExiting
 	}
@@ -17,14 +19,7 @@ func (c *Channel) Empty() error {
 		cl.empty()
 	}
 	c.clientsMu.RUnlock()
-	for {
-		select {
-		case <-c.memoryMsgs:
-			continue
-		default:
-		}
-		break
-	}
+	c.mem.drain(func(*Message) {})
 	return c.backend.Empty()
 }
 
@@ -76,9 +71,7 @@ func (c *Channel) flush(held *diskMessage) error {
 	if held != nil {
 		keep(held.msg, held.dueAt)
 	}
-	for len(c.memoryMsgs) > 0 {
-		keep(<-c.memoryMsgs, 0)
-	}
+	c.mem.drain(func(m *Message) { keep(m, 0) })
 	c.inFlightMu.Lock()
 	for _, m := range c.inFlight {
 		keep(m, 0)

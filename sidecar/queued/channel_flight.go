@@ -1,6 +1,39 @@
 package queued
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// startDelivery puts m, just received from the memory queue or the disk
+// reader, in flight to a client; false if it is not to be sent: sampled
+// out, or a second copy of one in flight. Either way m is counted where it
+// went before its queue stops counting it (memqueue.go).
+func (c *Channel) startDelivery(m *Message, fromDisk bool, clientID int64, timeout time.Duration, sampleRate int32) bool {
+	defer c.taken(fromDisk)
+	if sampleRate > 0 && rand.Int32N(100) > sampleRate {
+		c.resolve(m) // sampled out is done with, as in nsqd: it must not pin the channel's position
+		return false
+	}
+	// Counted before the message is in flight, where an exiting channel
+	// may write it to disk at any moment.
+	m.Attempts++
+	if err := c.StartInFlight(m, clientID, timeout); err != nil {
+		// The same message twice: a crash made the topic deliver it
+		// again. One copy in flight is enough.
+		c.resolve(m)
+		return false
+	}
+	return true
+}
+
+func (c *Channel) taken(fromDisk bool) {
+	if fromDisk {
+		c.fromDisk.taken()
+	} else {
+		c.mem.taken()
+	}
+}
 
 // StartInFlight records m as delivered to a client, due back by timeout.
 func (c *Channel) StartInFlight(m *Message, clientID int64, timeout time.Duration) error {
@@ -29,6 +62,7 @@ func (c *Channel) takeInFlight(clientID int64, id MessageID) (*Message, error) {
 	if m.clientID != clientID {
 		return nil, errNotYourMsg
 	}
+	c.moving.Add(1) // until the caller puts it elsewhere
 	delete(c.inFlight, id)
 	if m.index >= 0 {
 		c.inFlightPQ.remove(m.index)
@@ -43,6 +77,7 @@ func (c *Channel) FinishMessage(clientID int64, id MessageID) error {
 		return err
 	}
 	c.resolve(m)
+	c.moving.Add(-1)
 	return nil
 }
 
@@ -60,6 +95,7 @@ func (c *Channel) RequeueMessage(clientID int64, id MessageID, delay time.Durati
 	if err != nil {
 		return err
 	}
+	defer c.moving.Add(-1)
 	c.requeueCount.Add(1)
 	if delay == 0 {
 		c.requeueLocked(m)
@@ -107,14 +143,13 @@ func (c *Channel) requeueLocked(m *Message) {
 	if err == nil {
 		return
 	}
-	select {
-	case c.memoryMsgs <- m: // still on disk where it was read, if it came from there
-	default:
+	if !c.mem.handOff(m) { // else still on disk where it was read, if it came from there
 		c.startDeferred(m, time.Now().Add(requeueRetry).UnixNano())
 	}
 }
 
-// requeueNext requeues the message pop takes (nil: none is due), both under
+// requeueNext requeues the message pop takes (nil: none is due; else it
+// counts m in moving), both under
 // exitMu, as RequeueMessage does; false when there was none, or the
 // channel is exiting (its exit writes what is in flight and deferred).
 func (c *Channel) requeueNext(pop func() *Message) bool {
@@ -128,6 +163,7 @@ func (c *Channel) requeueNext(pop func() *Message) bool {
 		return false
 	}
 	c.requeueLocked(m)
+	c.moving.Add(-1)
 	return true
 }
 
@@ -157,6 +193,7 @@ func (c *Channel) popTimedOut(now int64) *Message {
 	c.inFlightMu.Lock()
 	m := c.inFlightPQ.popDue(now)
 	if m != nil {
+		c.moving.Add(1)
 		delete(c.inFlight, m.ID)
 	}
 	c.inFlightMu.Unlock()
@@ -180,11 +217,26 @@ func (c *Channel) processDeferred(now int64) {
 		defer c.deferredMu.Unlock()
 		m := c.deferredPQ.popDue(now)
 		if m != nil {
+			c.moving.Add(1)
 			delete(c.deferred, m.ID)
 		}
 		return m
 	}) {
 	}
+}
+
+// held counts every message the channel holds: queued, in flight, deferred
+// and moving between them. A message moves out of the in-flight and
+// deferred sets under their locks, into moving, and from there into the
+// queues (memqueue.go); holding both locks, and reading moving before the
+// queues, no move is missed.
+func (c *Channel) held() int64 {
+	c.inFlightMu.Lock()
+	defer c.inFlightMu.Unlock()
+	c.deferredMu.Lock()
+	defer c.deferredMu.Unlock()
+	moving := c.moving.Load()
+	return moving + c.Depth() + int64(len(c.inFlight)+len(c.deferred))
 }
 
 func (c *Channel) inFlightCount() int {

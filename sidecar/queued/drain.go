@@ -23,11 +23,36 @@ const drainCheck = 50 * time.Millisecond
 // draining reports whether the daemon refuses new publishes.
 func (d *Daemon) draining() bool { return d.drainMode.Load() }
 
+// admitPublish counts a publish in progress, or refuses it while draining;
+// the caller calls publishDone once the messages are stored (or not).
+// Entering drain mode waits for the publishes in progress, so the drain's
+// counts include every message a publisher was told is stored.
+func (d *Daemon) admitPublish() error {
+	d.publishing.Add(1)
+	if d.draining() {
+		d.publishing.Add(-1)
+		return errDraining
+	}
+	return nil
+}
+
+func (d *Daemon) publishDone() { d.publishing.Add(-1) }
+
+// refusePublishes enters drain mode and waits for the publishes in
+// progress; it reports whether the daemon was draining already.
+func (d *Daemon) refusePublishes() (was bool) {
+	was = d.drainMode.Swap(true)
+	for d.publishing.Load() > 0 {
+		time.Sleep(time.Millisecond) // a publish stores in microseconds
+	}
+	return was
+}
+
 // StartDrain enters drain mode; a second call does nothing. timeout 0
 // waits for as long as it takes. The first summary (drained false) is
 // written before it returns, so it is there however the process ends.
 func (d *Daemon) StartDrain(timeout time.Duration) {
-	if !d.drainMode.CompareAndSwap(false, true) {
+	if d.refusePublishes() {
 		return
 	}
 	n := d.backlog()
@@ -46,17 +71,11 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 	tick := time.NewTicker(drainCheck)
 	defer tick.Stop()
 	refreshed := time.Now()
-	for empty := 0; ; {
+	for {
+		// The count never misses a message moving between queues
+		// (memqueue.go): its first zero is the end.
 		n := d.backlog()
-		if n > 0 {
-			empty = 0
-		} else {
-			empty++
-		}
-		// Empty twice, a tick apart: a count misses a message that a
-		// requeue or a delivery is moving from one queue to another at
-		// that moment, and the drain must not end on that.
-		if empty == 2 {
+		if n == 0 {
 			d.stopBecause("drain finished: nothing left")
 			go d.finishDrain() // Stop waits for this loop to return
 			return
@@ -93,7 +112,7 @@ var ErrBacklogLeft = errors.New("drain ended with messages left on disk")
 // disk: the end of a drain, or SIGINT, or a second SIGTERM. Publishes are
 // refused from its start, so the depth it reports is what the exit leaves.
 func (d *Daemon) Stop() {
-	wasDraining := d.drainMode.Swap(true)
+	wasDraining := d.refusePublishes()
 	depth := d.backlog()
 	d.writeSummary(depth, true)
 	if wasDraining && depth > 0 {
@@ -111,7 +130,7 @@ func (d *Daemon) backlog() int64 {
 	}
 	d.topicsMu.RUnlock()
 	for _, c := range d.allChannels() {
-		n += c.Depth() + int64(c.inFlightCount()+c.deferredCount())
+		n += c.held()
 	}
 	return n
 }

@@ -115,11 +115,12 @@ func (d *Daemon) doMPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 	return "OK", nil
 }
 
-// publishBatch is TCP MPUB's path: refused while draining.
+// publishBatch is MPUB's path, TCP and HTTP: refused while draining.
 func (d *Daemon) publishBatch(topic string, msgs []*Message) error {
-	if d.draining() {
-		return errDraining
+	if err := d.admitPublish(); err != nil {
+		return err
 	}
+	defer d.publishDone()
 	t, err := d.GetTopic(topic)
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
@@ -143,11 +142,12 @@ func (d *Daemon) messagePump(c *client, started chan struct{}) {
 			}
 			flushed = true
 		case flushed:
-			mem, disk = ch.memoryMsgs, ch.fromDisk.out
+			mem, disk = ch.mem.ch, ch.fromDisk.out
 		default:
-			mem, disk, flushC = ch.memoryMsgs, ch.fromDisk.out, bufferTicker.c()
+			mem, disk, flushC = ch.mem.ch, ch.fromDisk.out, bufferTicker.c()
 		}
 		var m *Message
+		fromDisk := false
 		select {
 		case <-flushC:
 			if err := d.flushClient(c); err != nil {
@@ -176,24 +176,15 @@ func (d *Daemon) messagePump(c *client, started chan struct{}) {
 		case dm := <-disk:
 			if dm.dueAt > time.Now().UnixNano() {
 				ch.startDeferred(dm.msg, dm.dueAt) // deferred before a restart
+				ch.fromDisk.taken()
 				continue
 			}
-			m = dm.msg
+			m, fromDisk = dm.msg, true
 		case m = <-mem:
 		case <-c.exitChan:
 			return
 		}
-		if sampleRate > 0 && rand.Int32N(100) > sampleRate {
-			ch.resolve(m) // sampled out is done with, as in nsqd: it must not pin the channel's position
-			continue
-		}
-		// Counted before the message is in flight, where an exiting
-		// channel may write it to disk at any moment.
-		m.Attempts++
-		if err := ch.StartInFlight(m, c.ID, msgTimeout); err != nil {
-			// The same message twice: a crash made the topic deliver it
-			// again. One copy in flight is enough.
-			ch.resolve(m)
+		if !ch.startDelivery(m, fromDisk, c.ID, msgTimeout, sampleRate) {
 			continue
 		}
 		c.sendingMessage()

@@ -132,9 +132,10 @@ func (d *Daemon) DPUB(c *client, params [][]byte) ([]byte, error) {
 
 // publish puts one message on a topic, deferred by delay if positive.
 func (d *Daemon) publish(topicName string, body []byte, delay time.Duration) error {
-	if d.draining() {
-		return errDraining
+	if err := d.admitPublish(); err != nil {
+		return err
 	}
+	defer d.publishDone()
 	t, err := d.GetTopic(topicName)
 	if err != nil {
 		return err
@@ -191,14 +192,7 @@ func (d *Daemon) MPUB(c *client, params [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.draining() {
-		return nil, protocol.NewFatalClientErr(errDraining, "E_MPUB_FAILED", "MPUB failed "+errDraining.Error())
-	}
-	t, err := d.GetTopic(topicName)
-	if err == nil {
-		err = t.PutMessages(msgs)
-	}
-	if err != nil {
+	if err := d.publishBatch(topicName, msgs); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_MPUB_FAILED", "MPUB failed "+err.Error())
 	}
 	c.publishedMessage(topicName, uint64(len(msgs)))

@@ -42,9 +42,11 @@ type Daemon struct {
 	tls          *tls.Config
 	clients      clientSet
 	drainMode    atomic.Bool
+	publishing   atomic.Int64 // publishes admitted and not yet stored (drain.go)
 	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
 	summary      summaryState
 	healthState  healthState
+	space        spaceGuard
 	registrar    *registrar.Registrar
 
 	loopsMu  sync.Mutex

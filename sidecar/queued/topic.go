@@ -19,10 +19,10 @@ type Topic struct {
 	channelsMu sync.RWMutex
 	channels   map[string]*Channel
 
-	backend    backendQueue
-	fromDisk   *backendReader
-	memoryMsgs chan *Message
-	paused     atomic.Bool
+	backend  backendQueue
+	fromDisk *backendReader
+	mem      memQueue
+	paused   atomic.Bool
 
 	channelsChanged chan struct{}
 	pauseChanged    chan struct{}
@@ -31,7 +31,7 @@ type Topic struct {
 	pumpDone        chan struct{}
 
 	deleting atomic.Bool  // being deleted: left out of the metadata, refused to publishers
-	inPump   atomic.Int64 // messages the pump has taken and not yet delivered
+	inPump   atomic.Int64 // messages the pump has taken and not yet given every channel
 	unsent   []*Message   // from memory, not delivered when the pump stopped
 
 	exitMu   sync.RWMutex
@@ -45,13 +45,13 @@ func newTopic(name string, d *Daemon) (*Topic, error) {
 		d:               d,
 		ephemeral:       isEphemeral(name),
 		channels:        map[string]*Channel{},
-		memoryMsgs:      make(chan *Message, d.opts().MemQueueSize),
 		channelsChanged: make(chan struct{}, 1),
 		pauseChanged:    make(chan struct{}, 1),
 		start:           make(chan struct{}, 1),
 		exit:            make(chan struct{}),
 		pumpDone:        make(chan struct{}),
 	}
+	t.mem = newMemQueue(d.opts().MemQueueSize, t.ephemeral)
 	bq, err := d.openBackend(name, t.ephemeral)
 	if err != nil {
 		return nil, fmt.Errorf("topic %s: %w", name, err)
@@ -186,7 +186,7 @@ func (t *Topic) sortedChannels() []*Channel {
 
 // Depth is the number of messages not yet copied to channels.
 func (t *Topic) Depth() int64 {
-	return int64(len(t.memoryMsgs)) + t.backend.Depth() + t.fromDisk.holding.Load() + t.inPump.Load()
+	return t.mem.Len() + t.backend.Depth() + t.fromDisk.holding.Load() + t.inPump.Load()
 }
 
 func (t *Topic) String() string { return "topic " + t.name }

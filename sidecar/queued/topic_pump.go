@@ -14,13 +14,21 @@ func (t *Topic) PutMessage(m *Message) error { return t.PutMessages([]*Message{m
 // rest to disk in one write. On an error some of the batch may be stored,
 // as with nsqd.
 func (t *Topic) PutMessages(ms []*Message) error {
+	// Before exitMu: the check reads every topic, and Exit closes topics
+	// holding the daemon's topic lock.
+	if !t.ephemeral && cap(t.mem.ch)-len(t.mem.ch) < len(ms) {
+		if err := t.d.roomForCopies(t, ms); err != nil {
+			t.d.healthState.report(t, err)
+			return err
+		}
+	}
 	t.exitMu.RLock()
 	defer t.exitMu.RUnlock()
 	if t.exiting {
 		return errExiting
 	}
 	rest := ms
-	for len(rest) > 0 && offer(t.memoryMsgs, t.ephemeral, rest[0]) {
+	for len(rest) > 0 && t.mem.offer(rest[0]) {
 		rest = rest[1:]
 	}
 	if len(rest) > 0 {
@@ -54,13 +62,13 @@ func (t *Topic) messagePump() {
 		var mem chan *Message
 		var disk chan diskMessage
 		if len(chans) > 0 && !t.paused.Load() {
-			mem, disk = t.memoryMsgs, t.fromDisk.out
+			mem, disk = t.mem.ch, t.fromDisk.out
 		}
 		select {
 		case m := <-mem:
-			b.add(m)
+			t.addToBatch(&b, m)
 		case dm := <-disk:
-			b.addFromDisk(dm)
+			t.addToBatchFromDisk(&b, dm)
 		case <-t.channelsChanged:
 			chans = t.sortedChannels()
 			continue
@@ -107,14 +115,28 @@ func (b *pumpBatch) reset() {
 	b.msgs, b.fromMemory, b.fromDisk = b.msgs[:0], b.fromMemory[:0], false
 }
 
+// addToBatch and addToBatchFromDisk count a message in the pump before its
+// queue stops counting it (memqueue.go).
+func (t *Topic) addToBatch(b *pumpBatch, m *Message) {
+	t.inPump.Add(1)
+	t.mem.taken()
+	b.add(m)
+}
+
+func (t *Topic) addToBatchFromDisk(b *pumpBatch, dm diskMessage) {
+	t.inPump.Add(1)
+	t.fromDisk.taken()
+	b.addFromDisk(dm)
+}
+
 // fillBatch adds whatever else is ready, without waiting.
 func (t *Topic) fillBatch(b *pumpBatch) {
 	for len(b.msgs) < pumpBatchSize {
 		select {
-		case m := <-t.memoryMsgs:
-			b.add(m)
+		case m := <-t.mem.ch:
+			t.addToBatch(b, m)
 		case dm := <-t.fromDisk.out:
-			b.addFromDisk(dm)
+			t.addToBatchFromDisk(b, dm)
 		default:
 			return
 		}
@@ -128,13 +150,12 @@ func (t *Topic) fillBatch(b *pumpBatch) {
 // returns false if the topic began exiting before every channel had its
 // copy; the batch then stays the topic's.
 func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
-	t.inPump.Store(int64(len(b.msgs)))
-	defer t.inPump.Store(0)
 	for i, c := range chans {
 		if !t.putToChannel(c, b.msgs, i > 0) {
 			return false
 		}
 	}
+	t.inPump.Add(-int64(len(b.msgs)))
 	if !b.fromDisk {
 		return true
 	}
@@ -194,11 +215,15 @@ func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
 	}
 }
 
-// Empty drops the messages waiting in the topic (not in its channels).
+// Empty drops the messages waiting in the topic (not in its channels),
+// excluding publishes as Channel.Empty excludes puts.
 func (t *Topic) Empty() error {
-	for len(t.memoryMsgs) > 0 {
-		<-t.memoryMsgs
+	t.exitMu.Lock()
+	defer t.exitMu.Unlock()
+	if t.exiting {
+		return errExiting
 	}
+	t.mem.drain(func(*Message) {})
 	return t.backend.Empty()
 }
 
@@ -241,9 +266,8 @@ func (t *Topic) exitTopic(deleted bool) error {
 	for _, m := range t.unsent {
 		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
 	}
-	for len(t.memoryMsgs) > 0 {
-		m := <-t.memoryMsgs
+	t.mem.drain(func(m *Message) {
 		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
-	}
+	})
 	return errors.Join(append(errs, t.backend.Close())...)
 }
