@@ -14,7 +14,7 @@ all: build
 
 ## help: this list: every target with what it does (from the Makefile's ## comments)
 help:
-	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); printf "  %-18s%s\n", a[1], substr($$0, length(a[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-18s%s\n", "", $$0 }' $(MAKEFILE_LIST)
+	@awk '/^## [a-z0-9-]+:/ { sub(/^## /, ""); split($$0, a, ":"); printf "  %-18s%s\n", a[1], substr($$0, length(a[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-18s%s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 # The commit in --version comes from the go command's VCS stamp; auto
 # stamps it in a git checkout even where GOFLAGS says -buildvcs=false, and
@@ -132,7 +132,7 @@ E2E_LOGS       ?= $(BIN)/e2e-logs
 E2E_TIMEOUT    ?= 60m
 
 ## e2e: the end-to-end suite (test/e2e/cluster) on a real single-node
-## cluster: hack/cluster/up.sh, the chart installed with Helm, every
+## cluster (hack/cluster/up.sh), the chart installed with Helm, every
 ## scenario counted in messages, then hack/cluster/down.sh, also when a test
 ## fails or make is interrupted. A failed test leaves its namespaces'
 ## objects and logs in bin/e2e-logs/. E2E_ARGS adds go test flags
