@@ -33,17 +33,17 @@ func TestImage(t *testing.T) {
 	}
 	p := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
 	bins := t.TempDir()
-	if err := buildBinaries(root, testVersion, p, bins); err != nil {
+	if err := buildBinaries(product, root, testVersion, p, bins); err != nil {
 		t.Fatal(err)
 	}
 	epoch := time.Unix(0, 0).UTC()
 	out1 := filepath.Join(t.TempDir(), "a.tar")
 	out2 := filepath.Join(t.TempDir(), "b", "image.tar")
-	d1, err := writeImage(out1, testVersion, epoch, []v1.Platform{p}, []string{bins})
+	d1, err := writeImage(product, out1, testVersion, epoch, []v1.Platform{p}, []string{bins})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := writeImage(out2, testVersion, epoch, []v1.Platform{p}, []string{bins})
+	d2, err := writeImage(product, out2, testVersion, epoch, []v1.Platform{p}, []string{bins})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,27 +54,7 @@ func TestImage(t *testing.T) {
 		t.Fatal("built twice, the tarballs differ")
 	}
 
-	// Read the tarball back as an OCI layout.
-	dir := t.TempDir()
-	untar(t, out1, dir)
-	idx, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(im.Manifests) != 1 || im.Manifests[0].Digest != d1 {
-		t.Fatalf("index.json names %+v, want one manifest %s", im.Manifests, d1)
-	}
-	if ref := im.Manifests[0].Annotations["org.opencontainers.image.ref.name"]; ref != testVersion {
-		t.Errorf("ref.name %q, want %q", ref, testVersion)
-	}
-	img, err := idx.Image(d1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readImage(t, out1, d1)
 	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +69,65 @@ func TestImage(t *testing.T) {
 	if v := c.Labels["org.opencontainers.image.version"]; v != testVersion {
 		t.Errorf("label version %q, want %q", v, testVersion)
 	}
+
+	// Extract the layer and run each binary.
+	rootfs := t.TempDir()
+	names := layerFiles(t, img, rootfs, epoch)
+	// Exactly these: no shell, nothing else.
+	want := "etc/ etc/group etc/passwd tmp/ usr/ usr/local/ usr/local/bin/ usr/local/bin/lookupd usr/local/bin/manager usr/local/bin/queued"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("layer holds %s\nwant        %s", got, want)
+	}
+	for _, name := range product.commands {
+		out, err := exec.Command(filepath.Join(rootfs, "usr/local/bin", name), "--version").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s --version: %v: %s", name, err, out)
+			continue
+		}
+		// The image is built -buildvcs=false (main.go), so no commit.
+		re := regexp.MustCompile(`^sidequeue ` + regexp.QuoteMeta(testVersion) + ` \(unknown\)\n$`)
+		if !re.Match(out) {
+			t.Errorf("%s --version printed %q, want %s", name, out, re)
+		}
+	}
+}
+
+// readImage reads the tarball back as an OCI layout whose index.json
+// names one image, digest, tagged testVersion.
+func readImage(t *testing.T, tarball string, digest v1.Hash) v1.Image {
+	t.Helper()
+	dir := t.TempDir()
+	untar(t, tarball, dir)
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Digest != digest {
+		t.Fatalf("index.json names %+v, want one manifest %s", im.Manifests, digest)
+	}
+	if ref := im.Manifests[0].Annotations["org.opencontainers.image.ref.name"]; ref != testVersion {
+		t.Errorf("ref.name %q, want %q", ref, testVersion)
+	}
+	img, err := idx.Image(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// layerFiles extracts the image's one layer into rootfs and returns the
+// names it holds, in order, checking that each is dated epoch and owned
+// by root.
+func layerFiles(t *testing.T, img v1.Image, rootfs string, epoch time.Time) []string {
+	t.Helper()
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("layers: %d, %v; want one", len(layers), err)
 	}
-
-	// Extract the layer and run each binary.
-	rootfs := t.TempDir()
 	rc, err := layers[0].Uncompressed()
 	if err != nil {
 		t.Fatal(err)
@@ -109,21 +141,46 @@ func TestImage(t *testing.T) {
 		}
 		return os.FileMode(h.Mode) & 0o777
 	})
-	// Exactly these: no shell, nothing else.
-	want := "etc/ etc/group etc/passwd tmp/ usr/ usr/local/ usr/local/bin/ usr/local/bin/lookupd usr/local/bin/manager usr/local/bin/queued"
-	if got := strings.Join(names, " "); got != want {
+	return names
+}
+
+// The end-to-end apps' image: its own name, the two apps and nothing
+// else, each of which runs (-h: its usage, exit 0).
+func TestE2EImage(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the image's binaries are linux ones")
+	}
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
+	bins := t.TempDir()
+	if err := buildBinaries(e2e, root, testVersion, p, bins); err != nil {
+		t.Fatal(err)
+	}
+	epoch := time.Unix(0, 0).UTC()
+	out := filepath.Join(t.TempDir(), "e2e.tar")
+	d, err := writeImage(e2e, out, testVersion, epoch, []v1.Platform{p}, []string{bins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := readImage(t, out, d)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title := cf.Config.Labels["org.opencontainers.image.title"]; title != "sidequeue-e2e" || cf.Config.User != "65532:65532" {
+		t.Errorf("title %q, user %q", title, cf.Config.User)
+	}
+	rootfs := t.TempDir()
+	want := "etc/ etc/group etc/passwd tmp/ usr/ usr/local/ usr/local/bin/ usr/local/bin/consumer usr/local/bin/publisher"
+	if got := strings.Join(layerFiles(t, img, rootfs, epoch), " "); got != want {
 		t.Errorf("layer holds %s\nwant        %s", got, want)
 	}
-	for _, name := range commands {
-		out, err := exec.Command(filepath.Join(rootfs, "usr/local/bin", name), "--version").CombinedOutput()
-		if err != nil {
-			t.Errorf("%s --version: %v: %s", name, err, out)
-			continue
-		}
-		// The image is built -buildvcs=false (main.go), so no commit.
-		re := regexp.MustCompile(`^sidequeue ` + regexp.QuoteMeta(testVersion) + ` \(unknown\)\n$`)
-		if !re.Match(out) {
-			t.Errorf("%s --version printed %q, want %s", name, out, re)
+	for _, name := range e2e.commands {
+		if out, err := exec.Command(filepath.Join(rootfs, "usr/local/bin", name), "-h").CombinedOutput(); err != nil {
+			t.Errorf("%s -h: %v: %s", name, err, out)
 		}
 	}
 }

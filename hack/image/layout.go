@@ -27,11 +27,11 @@ import (
 // bins[i] for platforms[i], writes the OCI layout tarball to out and returns the
 // digest of what its index.json names: the image manifest for one
 // platform, the image index for several.
-func writeImage(out, ver string, epoch time.Time, platforms []v1.Platform, bins []string) (v1.Hash, error) {
+func writeImage(s spec, out, ver string, epoch time.Time, platforms []v1.Platform, bins []string) (v1.Hash, error) {
 	var top mutate.Appendable
 	var images []mutate.IndexAddendum
 	for i, p := range platforms {
-		img, err := platformImage(ver, epoch, p, bins[i])
+		img, err := platformImage(s, ver, epoch, p, bins[i])
 		if err != nil {
 			return v1.Hash{}, err
 		}
@@ -56,7 +56,7 @@ func writeImage(out, ver string, epoch time.Time, platforms []v1.Platform, bins 
 	// nerdctl) reads the whole name from io.containerd.image.name.
 	refs := layout.WithAnnotations(map[string]string{
 		"org.opencontainers.image.ref.name": ver,
-		"io.containerd.image.name":          "docker.io/library/" + repository + ":" + ver,
+		"io.containerd.image.name":          "docker.io/library/" + s.repository + ":" + ver,
 	})
 	var digest v1.Hash
 	switch t := top.(type) {
@@ -81,8 +81,8 @@ func writeImage(out, ver string, epoch time.Time, platforms []v1.Platform, bins 
 }
 
 // platformImage is the image for one platform: one layer, the config.
-func platformImage(ver string, epoch time.Time, p v1.Platform, bins string) (v1.Image, error) {
-	layerTar, err := rootfs(bins, epoch)
+func platformImage(s spec, ver string, epoch time.Time, p v1.Platform, bins string) (v1.Image, error) {
+	layerTar, err := rootfs(s, bins, epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func platformImage(ver string, epoch time.Time, p v1.Platform, bins string) (v1.
 	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History:   v1.History{Created: created, CreatedBy: "hack/image: /usr/local/bin/{" + strings.Join(commands, ",") + "}", Comment: "sidequeue " + ver},
+		History:   v1.History{Created: created, CreatedBy: "hack/image: /usr/local/bin/{" + strings.Join(s.commands, ",") + "}", Comment: "sidequeue " + ver},
 	})
 	if err != nil {
 		return nil, err
@@ -113,8 +113,8 @@ func platformImage(ver string, epoch time.Time, p v1.Platform, bins string) (v1.
 		WorkingDir: "/",
 		Env:        []string{"PATH=/usr/local/bin"},
 		Labels: map[string]string{
-			"org.opencontainers.image.title":       repository,
-			"org.opencontainers.image.description": "NSQ-compatible messaging, native to Kubernetes: queued, lookupd and manager in /usr/local/bin",
+			"org.opencontainers.image.title":       s.repository,
+			"org.opencontainers.image.description": s.description,
 			"org.opencontainers.image.version":     ver,
 			"org.opencontainers.image.source":      "https://" + productModule,
 			"org.opencontainers.image.url":         "https://" + productModule,
@@ -133,7 +133,7 @@ const (
 // rootfs is the layer's uncompressed tar: directories, then files, in
 // name order, all owned by 0:0 and dated epoch. The Dockerfile's
 // rootfs stage makes the same tree.
-func rootfs(bins string, epoch time.Time) ([]byte, error) {
+func rootfs(s spec, bins string, epoch time.Time) ([]byte, error) {
 	type entry struct {
 		name string
 		mode int64
@@ -148,7 +148,7 @@ func rootfs(bins string, epoch time.Time) ([]byte, error) {
 		{"usr/local/", 0o755, nil},
 		{binDir + "/", 0o755, nil},
 	}
-	for _, name := range commands {
+	for _, name := range s.commands {
 		b, err := os.ReadFile(filepath.Join(bins, name))
 		if err != nil {
 			return nil, err

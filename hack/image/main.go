@@ -18,6 +18,10 @@
 // It is a module of its own (hack/image/go.mod) so that
 // go-containerregistry stays out of the product's go.mod. Usage, from the
 // repository root: go -C hack/image run . [-version V] [-platforms ...]
+//
+// -image sidequeue-e2e builds, the same way, the end-to-end tests' apps
+// (test/e2e/cmd: publisher and consumer) into bin/images/, where the test
+// cluster imports image tarballs from; the product's image is unchanged.
 package main
 
 import (
@@ -44,32 +48,75 @@ const (
 	versionVar = productModule + "/internal/version.Version"
 	// versionFile holds the default version (const Default).
 	versionFile = "internal/version/version.go"
-	// repository is the image name (internal/version.Repository).
-	repository = "sidequeue"
 	// binDir is where the binaries are in the image.
 	binDir = "usr/local/bin"
 	// user is the uid:gid the image runs as (distroless's nonroot).
 	user = "65532:65532"
 )
 
-// commands are the binaries in the image, by name under cmd/.
-var commands = []string{"queued", "lookupd", "manager"}
+// spec is one image this tool builds.
+type spec struct {
+	// repository is the image's name.
+	repository string
+	// commands are its binaries, each built from the package of the same
+	// index in packages (relative to the root).
+	commands, packages []string
+	// description is its org.opencontainers.image.description label.
+	description string
+	// outDir is where its tarball goes by default, under the root (or
+	// absolute).
+	outDir string
+}
+
+// product is sidequeue's image; its repository is
+// internal/version.Repository.
+var product = spec{
+	repository:  "sidequeue",
+	commands:    []string{"queued", "lookupd", "manager"},
+	packages:    []string{"./cmd/queued", "./cmd/lookupd", "./cmd/manager"},
+	description: "NSQ-compatible messaging, native to Kubernetes: queued, lookupd and manager in /usr/local/bin",
+	outDir:      "bin/image",
+}
+
+// e2e is the end-to-end tests' apps (test/e2e/cmd), in the directory the
+// test cluster imports every image tarball from (hack/cluster). It is not
+// the product: nothing of it ships.
+var e2e = spec{
+	repository:  "sidequeue-e2e",
+	commands:    []string{"publisher", "consumer"},
+	packages:    []string{"./test/e2e/cmd/publisher", "./test/e2e/cmd/consumer"},
+	description: "sidequeue's end-to-end test apps: publisher and consumer in /usr/local/bin",
+	outDir:      "bin/images",
+}
+
+// specs are the images -image may name.
+var specs = map[string]spec{product.repository: product, e2e.repository: e2e}
 
 func main() {
 	var (
 		root      = flag.String("root", "", "the repository root (found from the working directory when empty)")
 		ver       = flag.String("version", "", "the version stamped into the binaries and the tag (internal/version's Default when empty)")
 		platforms = flag.String("platforms", "linux/amd64", "comma-separated os/arch list (e.g. linux/amd64,linux/arm64); more than one makes an image index")
-		out       = flag.String("out", "", "the tarball to write (<root>/bin/image/sidequeue-<version>.oci.tar when empty)")
+		out       = flag.String("out", "", "the tarball to write (<root>/bin/image/sidequeue-<version>.oci.tar when empty; bin/images/ for sidequeue-e2e)")
+		dir       = flag.String("dir", "", "the directory of the tarball, named <image>-<version>.oci.tar, when -out is empty (bin/image/, or bin/images/ for sidequeue-e2e, when empty)")
+		image     = flag.String("image", product.repository, "the image to build: sidequeue (the product) or sidequeue-e2e (the end-to-end tests' apps)")
 	)
 	flag.Parse()
-	if err := run(*root, *ver, *platforms, *out); err != nil {
+	s, ok := specs[*image]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "image: -image %q: want %s or %s\n", *image, product.repository, e2e.repository)
+		os.Exit(2)
+	}
+	if *dir != "" {
+		s.outDir = *dir
+	}
+	if err := run(s, *root, *ver, *platforms, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "image:", err)
 		os.Exit(1)
 	}
 }
 
-func run(root, ver, platformList, out string) error {
+func run(s spec, root, ver, platformList, out string) error {
 	var err error
 	if root == "" {
 		if root, err = findRoot(); err != nil {
@@ -86,7 +133,11 @@ func run(root, ver, platformList, out string) error {
 		return err
 	}
 	if out == "" {
-		out = filepath.Join(root, "bin", "image", repository+"-"+ver+".oci.tar")
+		dir := filepath.FromSlash(s.outDir)
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(root, dir)
+		}
+		out = filepath.Join(dir, s.repository+"-"+ver+".oci.tar")
 	}
 	epoch, err := sourceDateEpoch()
 	if err != nil {
@@ -100,16 +151,16 @@ func run(root, ver, platformList, out string) error {
 	var bins []string
 	for _, p := range platforms {
 		dir := filepath.Join(work, p.OS+"-"+p.Architecture)
-		if err := buildBinaries(root, ver, p, dir); err != nil {
+		if err := buildBinaries(s, root, ver, p, dir); err != nil {
 			return err
 		}
 		bins = append(bins, dir)
 	}
-	digest, err := writeImage(out, ver, epoch, platforms, bins)
+	digest, err := writeImage(s, out, ver, epoch, platforms, bins)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("image %s:%s\ntarball %s\ndigest %s\n", repository, ver, out, digest)
+	fmt.Printf("image %s:%s\ntarball %s\ndigest %s\n", s.repository, ver, out, digest)
 	return nil
 }
 
@@ -191,8 +242,8 @@ func sourceDateEpoch() (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-// buildBinaries compiles every command for p into dir.
-func buildBinaries(root, ver string, p v1.Platform, dir string) error {
+// buildBinaries compiles every command of s for p into dir.
+func buildBinaries(s spec, root, ver string, p v1.Platform, dir string) error {
 	if !tagPattern.MatchString(ver) {
 		return fmt.Errorf("version %q: not usable as an image tag", ver)
 	}
@@ -200,15 +251,15 @@ func buildBinaries(root, ver string, p v1.Platform, dir string) error {
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	for _, name := range commands {
+	for i, name := range s.commands {
 		cmd := exec.Command(goCmd, "build", "-trimpath", "-buildvcs=false",
 			"-ldflags", "-s -w -X "+versionVar+"="+ver,
-			"-o", filepath.Join(dir, name), "./cmd/"+name)
+			"-o", filepath.Join(dir, name), s.packages[i])
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build ./cmd/%s for %s/%s: %w", name, p.OS, p.Architecture, err)
+			return fmt.Errorf("go build %s for %s/%s: %w", s.packages[i], p.OS, p.Architecture, err)
 		}
 	}
 	return nil

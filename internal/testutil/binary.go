@@ -118,3 +118,7 @@ func (s *Started) Stop(t *testing.T, sig syscall.Signal, timeout time.Duration) 
 	}
 	return s.cmd.ProcessState.ExitCode()
 }
+
+// Signal sends sig without waiting: for a signal the process outlives a
+// while, such as SIGTERM to a program that lingers until it is read.
+func (s *Started) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }
