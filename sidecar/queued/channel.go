@@ -4,10 +4,11 @@ import (
 	"errors"
 
 	"fmt"
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
 
 // Channel is one consumer group of a topic: every message published to the
@@ -183,7 +184,7 @@ func (c *Channel) setPaused(p bool) error {
 		cl.tryUpdateReady()
 	}
 	c.clientsMu.RUnlock()
-	return c.d.persistMetadata()
+	return c.d.meta.persist()
 }
 
 // IsPaused reports whether delivery is paused.

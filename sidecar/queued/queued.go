@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/sidequeue/sidequeue/internal/protocol"
 	"github.com/sidequeue/sidequeue/internal/tcpserver"
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
-	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
 // Version is what queued reports as its version (nsqd's, for clients that
@@ -30,8 +28,7 @@ type Daemon struct {
 
 	topicsMu sync.RWMutex
 	topics   map[string]*Topic
-	loading  atomic.Bool // metadata is being loaded: do not rewrite it
-	metaMu   sync.Mutex
+	meta     metadataStore
 
 	dataPathLock *os.File // held open, and so locked, while the daemon runs
 	recordLimit  int64    // the largest message body the data path may hold
@@ -41,13 +38,11 @@ type Daemon struct {
 	tcp          *tcpserver.Server
 	tls          *tls.Config
 	clients      clientSet
-	drainMode    atomic.Bool
-	publishing   atomic.Int64 // publishes admitted and not yet stored (drain.go)
-	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
+	drain        drainState
 	summary      summaryState
 	healthState  healthState
 	space        spaceGuard
-	registrar    *registrar.Registrar
+	lookup       *lookupPeers
 
 	loopsMu  sync.Mutex
 	exiting  bool                   // Exit has begun: no loop is started, no topic created; guarded by loopsMu
@@ -81,6 +76,7 @@ func New(opts *Options) (*Daemon, error) {
 		topics:    map[string]*Topic{},
 		exit:      make(chan struct{}),
 	}
+	d.meta.d, d.drain.d, d.summary.d = d, d, d
 	d.options.Store(opts)
 	var err error
 	if d.dataPathLock, err = claimDataPath(opts.DataPath); err != nil {
@@ -97,7 +93,7 @@ func New(opts *Options) (*Daemon, error) {
 // data path.
 func (d *Daemon) start() error {
 	opts := d.opts()
-	d.tcp = tcpserver.New(d.serveV2)
+	d.tcp = tcpserver.New((&protocolV2{d: d}).serve)
 	d.tcp.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
@@ -110,8 +106,8 @@ func (d *Daemon) start() error {
 		d.tcpListener.Close()
 		return fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
 	}
-	d.newRegistrar()
-	if err := d.loadMetadata(); err != nil {
+	d.lookup = newLookupPeers(d)
+	if err := d.meta.load(); err != nil {
 		d.tcpListener.Close()
 		d.httpListener.Close()
 		return err
@@ -145,8 +141,8 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 func (d *Daemon) Main() error {
 	d.logStart() // first: the registrar logs as soon as it starts
 	d.loopsMu.Lock()
-	if d.registrar != nil && !d.exiting { // Exit, once begun, may be closing it
-		d.registrar.Start()
+	if !d.exiting { // Exit, once begun, may be closing it
+		d.lookup.registrar.Start()
 	}
 	d.loopsMu.Unlock()
 	if d.opts().DrainOnly {
@@ -154,7 +150,7 @@ func (d *Daemon) Main() error {
 	}
 	errc := make(chan error, 2)
 	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
-	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
+	d.goLoop(func() { errc <- (&httpServer{d: d}).serve(d.httpListener) })
 	d.goLoop(d.queueScanLoop)
 	select {
 	case err := <-errc:
@@ -166,7 +162,7 @@ func (d *Daemon) Main() error {
 		<-d.exit // a listener returns nil only when Exit closed it
 	case <-d.exit:
 	}
-	if n := d.backlogLeft.Load(); n > 0 {
+	if n := d.drain.backlogLeft.Load(); n > 0 {
 		return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
 	}
 	return nil
@@ -208,7 +204,7 @@ func (d *Daemon) Exit() {
 		if d.tcp != nil {
 			d.tcp.CloseAll()
 		}
-		if err := d.persistMetadata(); err != nil {
+		if err := d.meta.persist(); err != nil {
 			d.logf("ERROR", "failed to persist metadata - %s", err)
 		}
 		d.topicsMu.Lock()
@@ -225,9 +221,7 @@ func (d *Daemon) Exit() {
 		d.logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
 		close(d.exit)
 		d.wg.Wait()
-		if d.registrar != nil {
-			d.registrar.Close()
-		}
+		d.lookup.registrar.Close()
 	})
 }
 
@@ -254,7 +248,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	}
 	d.topics[name] = t
 	d.topicsMu.Unlock()
-	if err := d.persistExistence(t.ephemeral); err != nil {
+	if err := d.meta.persistExistence(t.ephemeral); err != nil {
 		// A topic that would not survive a crash is not created: what
 		// was published to it would be lost with it.
 		d.topicsMu.Lock()
@@ -266,9 +260,9 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 		return nil, fmt.Errorf("topic %s not created: %w", name, err)
 	}
 	d.logf("INFO", "TOPIC(%s): created", name)
-	d.topicCreated(t)
-	if !d.loading.Load() {
-		d.precreateChannels(t)
+	d.lookup.topicCreated(t)
+	if !d.meta.loading.Load() {
+		d.lookup.precreateChannels(t)
 		t.Start()
 	}
 	return t, nil
@@ -304,7 +298,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 	if !ok || !t.deleting.CompareAndSwap(false, true) {
 		return ErrTopicNotFound // or going already
 	}
-	if err := d.persistExistence(t.ephemeral); err != nil {
+	if err := d.meta.persistExistence(t.ephemeral); err != nil {
 		t.deleting.Store(false)
 		return fmt.Errorf("topic %s not deleted: %w", name, err)
 	}
@@ -314,7 +308,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 		delete(d.topics, name)
 	}
 	d.topicsMu.Unlock()
-	d.topicDeleted(t)
+	d.lookup.topicDeleted(t)
 	return err
 }
 
@@ -343,5 +337,3 @@ func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) 
 }
 
 func isEphemeral(name string) bool { return protocol.Ephemeral(name) }
-
-func (d *Daemon) dataFile(name string) string { return filepath.Join(d.opts().DataPath, name) }

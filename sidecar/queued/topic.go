@@ -99,7 +99,7 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 		return nil, errExiting
 	}
 	if isNew {
-		if err := t.d.persistExistence(c.ephemeral); err != nil {
+		if err := t.d.meta.persistExistence(c.ephemeral); err != nil {
 			// Not created: a channel that a crash would take away would
 			// miss what is published meanwhile.
 			t.channelsMu.Lock()
@@ -111,7 +111,7 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 			return nil, fmt.Errorf("channel %s not created: %w", name, err)
 		}
 		signal(t.channelsChanged)
-		t.d.channelCreated(t, c)
+		t.d.lookup.channelCreated(t, c)
 	}
 	return c, nil
 }
@@ -152,7 +152,7 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	}
 	// The name stays taken until the files are gone, so that no new
 	// channel of that name opens them meanwhile.
-	if err := t.d.persistExistence(c.ephemeral); err != nil {
+	if err := t.d.meta.persistExistence(c.ephemeral); err != nil {
 		c.deleting.Store(false)
 		return fmt.Errorf("channel %s not deleted: %w", name, err)
 	}
@@ -165,7 +165,7 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	left := len(t.channels)
 	t.channelsMu.Unlock()
 	signal(t.channelsChanged)
-	t.d.channelDeleted(t, c)
+	t.d.lookup.channelDeleted(t, c)
 	if left == 0 && t.ephemeral {
 		go t.deleteFn.Do(func() { t.d.DeleteExistingTopic(t.name) })
 	}
@@ -198,7 +198,7 @@ func (t *Topic) UnPause() error { return t.setPaused(false) }
 func (t *Topic) setPaused(p bool) error {
 	t.paused.Store(p)
 	signal(t.pauseChanged)
-	return t.d.persistMetadata()
+	return t.d.meta.persist()
 }
 
 // IsPaused reports whether the topic is paused.

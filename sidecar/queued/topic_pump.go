@@ -252,7 +252,7 @@ func (t *Topic) exitTopic(deleted bool) error {
 	for _, c := range t.sortedChannels() {
 		if deleted {
 			errs = append(errs, c.Delete())
-			t.d.channelDeleted(t, c)
+			t.d.lookup.channelDeleted(t, c)
 		} else {
 			errs = append(errs, c.Close())
 		}
