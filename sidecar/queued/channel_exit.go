@@ -19,8 +19,7 @@ func (c *Channel) Empty() error {
 		cl.empty()
 	}
 	c.clientsMu.RUnlock()
-	c.mem.drain(func(*Message) {})
-	return c.backend.Empty()
+	return c.emptyQueued()
 }
 
 // Delete closes the channel's clients and removes its messages for good.
@@ -31,13 +30,9 @@ func (c *Channel) Delete() error { return c.exit(true) }
 func (c *Channel) Close() error { return c.exit(false) }
 
 func (c *Channel) exit(deleted bool) error {
-	c.exitMu.Lock()
-	if c.exiting {
-		c.exitMu.Unlock()
-		return errExiting
+	if err := c.startExit(); err != nil {
+		return err
 	}
-	c.exiting = true
-	c.exitMu.Unlock()
 	c.d.healthState.report(c, nil)
 
 	c.clientsMu.RLock()
@@ -54,15 +49,14 @@ func (c *Channel) exit(deleted bool) error {
 
 // flush writes what lives only in memory to disk: the message the disk
 // reader held, the memory queue, in-flight messages (to be delivered again)
-// and deferred ones (with their due times). --max-disk-bytes does not
-// apply: these were accepted, and refusing them now would lose them. Each
+// and deferred ones (with their due times), with writeBack. Each
 // message written again is done with in its old place (the ledger); one
 // that could not be written, or that a requeue racing this exit let go
 // of, is not, so its old place is kept and a restart delivers it again.
 func (c *Channel) flush(held *diskMessage) error {
 	var errs []error
 	keep := func(m *Message, dueAt int64) {
-		if err := writeToBackend(c.backend.AppendUnbudgeted, m, dueAt); err != nil {
+		if err := c.writeBack(m, dueAt); err != nil {
 			errs = append(errs, err)
 			return
 		}

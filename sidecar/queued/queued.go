@@ -12,7 +12,6 @@ import (
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
 	"github.com/sidequeue/sidequeue/internal/tcpserver"
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
 
 // Version is what queued reports as its version (nsqd's, for clients that
@@ -316,24 +315,6 @@ func (d *Daemon) deleteChannelByName(topic, channel string) {
 	if t, err := d.GetExistingTopic(topic); err == nil {
 		t.DeleteExistingChannel(channel)
 	}
-}
-
-// openBackend opens the disk queue of a topic or channel; ephemeral ones
-// keep nothing on disk.
-func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) {
-	if ephemeral {
-		return discardQueue{}, nil
-	}
-	o := d.opts()
-	dq := diskqueue.NewOptions()
-	dq.MaxBytesPerFile = o.MaxBytesPerFile
-	dq.MaxRecordSize = int(d.recordLimit) + messageHeaderSize + 9 // kind byte, due time
-	dq.SyncEvery = o.SyncEvery
-	dq.SyncTimeout = o.SyncTimeout
-	dq.MaxDiskBytes = o.MaxDiskBytes
-	dq.ManualCommit = true // see ledger.go
-	dq.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
-	return diskqueue.Open(o.DataPath, name, dq)
 }
 
 func isEphemeral(name string) bool { return protocol.Ephemeral(name) }
