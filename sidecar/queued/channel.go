@@ -78,7 +78,7 @@ func (c *Channel) put(m *Message) error {
 		return nil
 	}
 	if err := writeToBackend(c.backend.Put, m, 0); err != nil {
-		c.d.logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
+		c.d.log.Logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
 		return err
 	}
 	c.resolve(m)

@@ -3,23 +3,17 @@ package queued
 import "errors"
 
 // Empty drops every message of the channel: queued, in flight and deferred.
-// It excludes the puts that hold exitMu shared, so that a message counted
-// in the channel before Empty (memqueue.go) is not still arriving after it.
 func (c *Channel) Empty() error {
-	c.exitMu.Lock()
-	defer c.exitMu.Unlock()
-	if c.exiting {
-		return errExiting
-	}
-	c.emptied.Add(1)
-	c.initQueues()
-	c.ledger.reset()
-	c.clientsMu.RLock()
-	for _, cl := range c.clients {
-		cl.empty()
-	}
-	c.clientsMu.RUnlock()
-	return c.emptyQueued()
+	return c.empty(func() {
+		c.emptied.Add(1)
+		c.initQueues()
+		c.ledger.reset()
+		c.clientsMu.RLock()
+		for _, cl := range c.clients {
+			cl.empty()
+		}
+		c.clientsMu.RUnlock()
+	})
 }
 
 // Delete closes the channel's clients and removes its messages for good.

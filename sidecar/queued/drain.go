@@ -65,9 +65,9 @@ func (d *Daemon) StartDrain(timeout time.Duration) {
 		return
 	}
 	n := d.backlog()
-	d.logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", n)
+	d.log.Logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", n)
 	d.summary.write(n, false)
-	d.goLoop(func() { d.drain.loop(timeout) })
+	d.shell.Go(func() { d.drain.loop(timeout) })
 }
 
 // loop ends the drain when nothing is left or at the timeout, and
@@ -85,7 +85,7 @@ func (ds *drainState) loop(timeout time.Duration) {
 		// (memqueue.go): its first zero is the end.
 		n := ds.d.backlog()
 		if n == 0 {
-			ds.d.stopBecause("drain finished: nothing left")
+			ds.d.shell.StopBecause("drain finished: nothing left")
 			go ds.finish() // Stop waits for this loop to return
 			return
 		}
@@ -94,10 +94,10 @@ func (ds *drainState) loop(timeout time.Duration) {
 			refreshed = time.Now()
 		}
 		select {
-		case <-ds.d.exit:
+		case <-ds.d.shell.Done():
 			return
 		case <-deadline:
-			ds.d.stopBecause("drain timed out after %s", timeout)
+			ds.d.shell.StopBecause("drain timed out after %s", timeout)
 			go ds.finish()
 			return
 		case <-tick.C:
@@ -108,7 +108,7 @@ func (ds *drainState) loop(timeout time.Duration) {
 // finish writes the summary and stops the daemon, persisting what is
 // left. Publishes are refused, so the backlog can only shrink meanwhile.
 func (ds *drainState) finish() {
-	ds.d.logf("INFO", "DRAIN: exiting with %d messages left", ds.d.backlog())
+	ds.d.log.Logf("INFO", "DRAIN: exiting with %d messages left", ds.d.backlog())
 	ds.d.Stop()
 }
 
@@ -161,14 +161,14 @@ func (ds *drainState) handleSignals(signals chan os.Signal) {
 		select {
 		case sig := <-signals:
 			if sig == syscall.SIGTERM && !ds.draining() {
-				ds.d.logf("INFO", "received SIGTERM: draining (--drain-timeout %s); SIGINT or a second SIGTERM stops at once", ds.d.opts().DrainTimeout)
+				ds.d.log.Logf("INFO", "received SIGTERM: draining (--drain-timeout %s); SIGINT or a second SIGTERM stops at once", ds.d.opts().DrainTimeout)
 				ds.d.StartDrain(ds.d.opts().DrainTimeout)
 				continue
 			}
-			ds.d.stopBecause("received %s", cli.SignalName(sig))
+			ds.d.shell.StopBecause("received %s", cli.SignalName(sig))
 			ds.d.Stop()
 			return
-		case <-ds.d.exit:
+		case <-ds.d.shell.Done():
 			return
 		}
 	}

@@ -68,7 +68,7 @@ func (s *httpServer) reqParams(r *http.Request) (url.Values, error) {
 		_, err = io.Copy(io.Discard, r.Body)
 	}
 	if err != nil {
-		s.d.logf("ERROR", "failed to parse request params - %s", err)
+		s.d.log.Logf("ERROR", "failed to parse request params - %s", err)
 		return nil, apiErr(400, "INVALID_REQUEST")
 	}
 	return v, nil
@@ -121,7 +121,7 @@ func (s *httpServer) doCreateTopic(w http.ResponseWriter, r *http.Request) (any,
 		return nil, err
 	}
 	if _, err := s.d.GetTopic(name); err != nil {
-		s.d.logf("ERROR", "creating topic %s: %v", name, err)
+		s.d.log.Logf("ERROR", "creating topic %s: %v", name, err)
 		return nil, apiErr(500, "INTERNAL_ERROR")
 	}
 	return nil, nil
@@ -195,7 +195,7 @@ func (s *httpServer) doCreateChannel(w http.ResponseWriter, r *http.Request) (an
 		return nil, err
 	}
 	if _, err := t.GetChannel(name); err != nil {
-		s.d.logf("ERROR", "creating channel %s/%s: %v", t.name, name, err)
+		s.d.log.Logf("ERROR", "creating channel %s/%s: %v", t.name, name, err)
 		return nil, apiErr(500, "INTERNAL_ERROR")
 	}
 	return nil, nil
@@ -253,6 +253,6 @@ func (s *httpServer) adminErr(r *http.Request, err error) error {
 	case errors.Is(err, ErrChannelNotFound):
 		return apiErr(404, "CHANNEL_NOT_FOUND")
 	}
-	s.d.logf("ERROR", "%s: %v", r.URL.Path, err)
+	s.d.log.Logf("ERROR", "%s: %v", r.URL.Path, err)
 	return apiErr(500, "INTERNAL_ERROR: "+err.Error())
 }

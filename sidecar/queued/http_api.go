@@ -18,7 +18,7 @@ type apiFunc = httpapi.Func
 func apiErr(code int, text string) error { return httpapi.Err(code, text) }
 
 func (s *httpServer) httpHandler() http.Handler {
-	rt := httpapi.NewRouter(s.requestLog(true), s.d.logf)
+	rt := httpapi.NewRouter(s.requestLog(true), s.d.log.Logf)
 	rt.Handle("GET", "/ping", s.plainText(s.doPing, true))
 	rt.Handle("GET", "/info", s.v1(s.doInfo, true))
 	rt.Handle("POST", "/pub", s.v1(s.doPUB, false))
@@ -59,6 +59,6 @@ func (s *httpServer) requestLog(logged bool) httpapi.LogFunc {
 		return nil
 	}
 	return func(r *http.Request, code int, start time.Time) {
-		s.d.logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
+		s.d.log.Logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/sidequeue/sidequeue/internal/logging"
 )
 
 // configOptions maps nsqd's option names (a flag's name with "_" for "-",
@@ -58,8 +60,8 @@ var configOptions = map[string]func(*Options) any{
 
 // nsqdLogLevel is nsqd's number for a log level (debug 1 ... fatal 5).
 func nsqdLogLevel(s string) int {
-	if n, ok := logLevels[strings.ToUpper(s)]; ok {
-		return n + 1
+	if l, err := logging.ParseLevel(s); err == nil {
+		return int(l) + 1
 	}
 	return 0
 }
@@ -107,7 +109,7 @@ func (s *httpServer) putConfig(r *http.Request, opt string) error {
 		o.LookupdTCPAddresses = addrs
 	case "log_level":
 		level := strings.ToLower(string(body))
-		if ParseLogLevel(level) != nil {
+		if s.d.log.SetLevel(level) != nil {
 			return apiErr(400, "INVALID_VALUE")
 		}
 		o.LogLevel = level

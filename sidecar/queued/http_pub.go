@@ -20,7 +20,7 @@ var boolParams = map[string]bool{"true": true, "1": true, "false": false, "0": f
 func (s *httpServer) pubTopic(r *http.Request) (url.Values, string, error) {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		s.d.logf("ERROR", "failed to parse request params - %s", err)
+		s.d.log.Logf("ERROR", "failed to parse request params - %s", err)
 		return nil, "", apiErr(400, "INVALID_REQUEST")
 	}
 	name, err := s.topicParam(v)
@@ -29,7 +29,7 @@ func (s *httpServer) pubTopic(r *http.Request) (url.Values, string, error) {
 	}
 	if !s.d.drain.draining() {
 		if _, err := s.d.GetTopic(name); err != nil {
-			s.d.logf("ERROR", "creating topic %s: %v", name, err)
+			s.d.log.Logf("ERROR", "creating topic %s: %v", name, err)
 			return nil, "", pubFailed(err)
 		}
 	}
@@ -76,7 +76,7 @@ func (s *httpServer) doPUB(w http.ResponseWriter, r *http.Request) (any, error) 
 		}
 	}
 	if err := s.d.publish(topic, body, delay); err != nil {
-		s.d.logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
+		s.d.log.Logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
 		return nil, pubFailed(err)
 	}
 	return "OK", nil
@@ -96,7 +96,7 @@ func (s *httpServer) doMPUB(w http.ResponseWriter, r *http.Request) (any, error)
 	if val, ok := queryFirst(v, "binary"); ok {
 		if binary, ok = boolParams[val]; !ok {
 			binary = true
-			s.d.logf("WARN", "deprecated value '%s' used for /mpub binary param", val)
+			s.d.log.Logf("WARN", "deprecated value '%s' used for /mpub binary param", val)
 		}
 	}
 	var msgs []*Message
@@ -109,7 +109,7 @@ func (s *httpServer) doMPUB(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, err
 	}
 	if err := s.d.publishBatch(topic, msgs); err != nil {
-		s.d.logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
+		s.d.log.Logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
 		return nil, pubFailed(err)
 	}
 	return "OK", nil

@@ -40,7 +40,7 @@ func newLookupPeers(d *Daemon) *lookupPeers {
 		Resolver:        o.LookupResolver,
 		Identity: registrar.Identity{BroadcastAddress: o.BroadcastAddress,
 			TCPPort: tcpPort, HTTPPort: httpPort, Version: Version},
-		Logf: func(format string, args ...any) { d.logf("INFO", "LOOKUP: "+format, args...) },
+		Logf: func(format string, args ...any) { d.log.Logf("INFO", "LOOKUP: "+format, args...) },
 	}, l.registrations)
 	return l
 }
@@ -87,7 +87,7 @@ func (l *lookupPeers) precreateChannels(t *Topic) {
 	}
 	addrs := l.registrar.LookupdHTTPAddrs()
 	if len(addrs) == 0 {
-		l.d.logf("WARN", "no available nsqlookupd to query for channels to pre-create for new topic %s", t.name)
+		l.d.log.Logf("WARN", "no available nsqlookupd to query for channels to pre-create for new topic %s", t.name)
 		return
 	}
 	for _, addr := range addrs {
@@ -96,7 +96,7 @@ func (l *lookupPeers) precreateChannels(t *Topic) {
 		}
 		r, err := lookupHTTP.Get("http://" + addr + "/channels?topic=" + url.QueryEscape(t.name))
 		if err != nil {
-			l.d.logf("WARN", "LOOKUP: %s: %v", addr, err)
+			l.d.log.Logf("WARN", "LOOKUP: %s: %v", addr, err)
 			continue
 		}
 		err = json.NewDecoder(r.Body).Decode(&resp)

@@ -83,7 +83,7 @@ func (ms *metadataStore) createSaved(m metadata) error {
 	defer ms.loading.Store(false)
 	for _, tm := range m.Topics {
 		if !protocol.ValidName(tm.Name) {
-			ms.d.logf("WARN", "skipping creation of invalid topic %s", tm.Name)
+			ms.d.log.Logf("WARN", "skipping creation of invalid topic %s", tm.Name)
 			continue
 		}
 		t, err := ms.d.GetTopic(tm.Name)
@@ -93,7 +93,7 @@ func (ms *metadataStore) createSaved(m metadata) error {
 		t.paused.Store(tm.Paused)
 		for _, cm := range tm.Channels {
 			if !protocol.ValidName(cm.Name) {
-				ms.d.logf("WARN", "skipping creation of invalid channel %s", cm.Name)
+				ms.d.log.Logf("WARN", "skipping creation of invalid channel %s", cm.Name)
 				continue
 			}
 			c, err := t.GetChannel(cm.Name)

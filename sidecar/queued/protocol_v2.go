@@ -56,7 +56,7 @@ func (p *protocolV2) readCommands(c *client) error {
 			if !errors.As(err, &ce) {
 				ce = protocol.NewFatalClientErr(err, "E_INVALID", err.Error())
 			}
-			p.d.logf("ERROR", "[%s] - %s", c, ce.Error())
+			p.d.log.Logf("ERROR", "[%s] - %s", c, ce.Error())
 			if sendErr := p.send(c, protocol.FrameTypeError, []byte(ce.Error())); sendErr != nil || ce.Fatal {
 				return ce
 			}
@@ -208,7 +208,7 @@ func (p *protocolV2) flushClient(c *client) error {
 }
 
 func (p *protocolV2) pumpFailed(c *client, err error) {
-	p.d.logf("ERROR", "PROTOCOL(V2): [%s] messagePump error - %s", c, err)
+	p.d.log.Logf("ERROR", "PROTOCOL(V2): [%s] messagePump error - %s", c, err)
 	c.close()
 }
 

@@ -163,7 +163,7 @@ func (p *protocolV2) subscribe(c *client, topicName, channelName string) (*Chann
 		if err == nil {
 			err = ch.AddClient(c)
 		}
-		deleted := errors.Is(err, errExiting) && !p.d.exitBegun()
+		deleted := errors.Is(err, errExiting) && !p.d.shell.Exiting()
 		if err != nil && !deleted {
 			return nil, protocol.NewFatalClientErr(err, "E_SUB_FAILED", "SUB failed "+err.Error())
 		}

@@ -15,13 +15,13 @@ func (p *protocolV2) serve(conn net.Conn) {
 	}
 	if string(magic[:]) != protocol.MagicV2 {
 		protocol.WriteFrame(conn, protocol.FrameTypeError, []byte("E_BAD_PROTOCOL"))
-		p.d.logf("ERROR", "client(%s) bad protocol magic '%s'", conn.RemoteAddr(), magic[:])
+		p.d.log.Logf("ERROR", "client(%s) bad protocol magic '%s'", conn.RemoteAddr(), magic[:])
 		return
 	}
 	c := newClient(p.d.clientIDSeq.Add(1), conn, p.d)
 	p.d.clients.add(c)
 	defer p.d.clients.remove(c)
 	if err := p.ioLoop(c); err != nil {
-		p.d.logf("ERROR", "client(%s) - %s", c, err)
+		p.d.log.Logf("ERROR", "client(%s) - %s", c, err)
 	}
 }

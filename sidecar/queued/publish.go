@@ -10,24 +10,17 @@ import (
 
 // publish puts one message on a topic, deferred by delay if positive.
 func (d *Daemon) publish(topicName string, body []byte, delay time.Duration) error {
-	if err := d.drain.admitPublish(); err != nil {
-		return err
-	}
-	defer d.drain.publishDone()
-	t, err := d.GetTopic(topicName)
-	if err != nil {
-		return err
-	}
 	m := newMessage(d.ids.next(), body)
 	if delay > 0 {
 		m.deferUntil = time.Now().Add(delay).UnixNano()
 	}
-	return t.PutMessage(m)
+	return d.publishBatch(topicName, []*Message{m})
 }
 
 var errDraining = errors.New("draining: this daemon accepts no new messages")
 
-// publishBatch is MPUB's path, TCP and HTTP: refused while draining.
+// publishBatch is every publish's path, TCP and HTTP: refused while
+// draining.
 func (d *Daemon) publishBatch(topic string, msgs []*Message) error {
 	if err := d.drain.admitPublish(); err != nil {
 		return err

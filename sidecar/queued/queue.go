@@ -39,7 +39,7 @@ func (q *queue) open(d *Daemon, diskName, owner string, ephemeral bool, track fu
 		return err
 	}
 	q.backend = bq
-	q.fromDisk = startBackendReader(bq, owner, d.logf, track)
+	q.fromDisk = startBackendReader(bq, owner, d.log.Logf, track)
 	return nil
 }
 
@@ -55,7 +55,7 @@ func (q *queue) openBackend(name string) (backendQueue, error) {
 	dq.SyncTimeout = o.SyncTimeout
 	dq.MaxDiskBytes = o.MaxDiskBytes
 	dq.ManualCommit = true // see ledger.go
-	dq.Logf = func(format string, args ...any) { q.d.logf("WARN", format, args...) }
+	dq.Logf = func(format string, args ...any) { q.d.log.Logf("WARN", format, args...) }
 	return diskqueue.Open(o.DataPath, name, dq)
 }
 
@@ -86,9 +86,19 @@ func (q *queue) startExit() error {
 	return nil
 }
 
-// emptyQueued drops what the memory and disk queues hold; the caller holds
-// exitMu and has checked that the queue is not exiting.
-func (q *queue) emptyQueued() error {
+// empty drops what the memory and disk queues hold, after first (if not
+// nil) has dropped what the owner holds beside them. It excludes the puts,
+// which hold exitMu shared, so that a message counted in the queue before
+// (memqueue.go) is not still arriving after.
+func (q *queue) empty(first func()) error {
+	q.exitMu.Lock()
+	defer q.exitMu.Unlock()
+	if q.exiting {
+		return errExiting
+	}
+	if first != nil {
+		first()
+	}
 	q.mem.drain(func(*Message) {})
 	return q.backend.Empty()
 }

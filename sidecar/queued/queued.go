@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sidequeue/sidequeue/internal/logging"
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/shell"
 	"github.com/sidequeue/sidequeue/internal/tcpserver"
 )
 
@@ -43,12 +45,8 @@ type Daemon struct {
 	space        spaceGuard
 	lookup       *lookupPeers
 
-	loopsMu  sync.Mutex
-	exiting  bool                   // Exit has begun: no loop is started, no topic created; guarded by loopsMu
-	reason   atomic.Pointer[string] // why it stops, for the shutdown line (lifecycle.go)
-	exitOnce sync.Once
-	exit     chan struct{}
-	wg       sync.WaitGroup
+	log   *logging.Logger
+	shell *shell.Shell // the loops and the exit: once it begins, no loop is started, no topic created
 }
 
 // New validates opts, binds the listeners and loads the topics and
@@ -73,7 +71,8 @@ func New(opts *Options) (*Daemon, error) {
 		startTime: time.Now(),
 		ids:       newIDFactory(opts.NodeID),
 		topics:    map[string]*Topic{},
-		exit:      make(chan struct{}),
+		log:       logging.New("[queued] ", opts.LogLevel, opts.Logf),
+		shell:     shell.New(),
 	}
 	d.meta.d, d.drain.d, d.summary.d = d, d, d
 	d.options.Store(opts)
@@ -93,17 +92,13 @@ func New(opts *Options) (*Daemon, error) {
 func (d *Daemon) start() error {
 	opts := d.opts()
 	d.tcp = tcpserver.New((&protocolV2{d: d}).serve)
-	d.tcp.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
+	d.tcp.Logf = func(format string, args ...any) { d.log.Logf("WARN", format, args...) }
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
 		return err
 	}
-	if d.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
-		return fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
-	}
-	if d.httpListener, err = net.Listen("tcp", opts.HTTPAddress); err != nil {
-		d.tcpListener.Close()
-		return fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
+	if d.tcpListener, d.httpListener, err = shell.Listen(opts.TCPAddress, opts.HTTPAddress); err != nil {
+		return err
 	}
 	d.lookup = newLookupPeers(d)
 	if err := d.meta.load(); err != nil {
@@ -138,28 +133,17 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
-	d.logStart() // first: the registrar logs as soon as it starts
-	d.loopsMu.Lock()
-	if !d.exiting { // Exit, once begun, may be closing it
-		d.lookup.registrar.Start()
-	}
-	d.loopsMu.Unlock()
+	d.logStart()                             // first: the registrar logs as soon as it starts
+	d.shell.Locked(d.lookup.registrar.Start) // Exit, once begun, may be closing it
 	if d.opts().DrainOnly {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
-	errc := make(chan error, 2)
-	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
-	d.goLoop(func() { errc <- (&httpServer{d: d}).serve(d.httpListener) })
-	d.goLoop(d.queueScanLoop)
-	select {
-	case err := <-errc:
-		if err != nil {
-			d.stopBecause("error: %v", err)
-			d.Exit()
-			return err
-		}
-		<-d.exit // a listener returns nil only when Exit closed it
-	case <-d.exit:
+	d.shell.Go(d.queueScanLoop)
+	err := d.shell.Serve(d.Exit,
+		func() error { return d.tcp.Serve(d.tcpListener) },
+		func() error { return (&httpServer{d: d}).serve(d.httpListener) })
+	if err != nil {
+		return err
 	}
 	if n := d.drain.backlogLeft.Load(); n > 0 {
 		return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
@@ -167,61 +151,34 @@ func (d *Daemon) Main() error {
 	return nil
 }
 
-// exitBegun reports whether Exit has begun.
-func (d *Daemon) exitBegun() bool {
-	d.loopsMu.Lock()
-	defer d.loopsMu.Unlock()
-	return d.exiting
-}
-
-// goLoop runs f as one of the daemon's loops, which Exit waits for; once
-// Exit has begun, it starts nothing (Exit may come before Main).
-func (d *Daemon) goLoop(f func()) {
-	d.loopsMu.Lock()
-	defer d.loopsMu.Unlock()
-	if d.exiting {
-		return
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-}
-
 // Exit stops serving, closes every topic and channel (keeping their
 // messages on disk) and saves the metadata.
-func (d *Daemon) Exit() {
-	d.exitOnce.Do(func() {
-		d.loopsMu.Lock()
-		d.exiting = true
-		d.loopsMu.Unlock()
-		d.logf("INFO", "EXIT: %s: stopping", d.stopReason())
-		held := d.backlog()
-		d.tcpListener.Close()
-		d.httpListener.Close()
-		if d.tcp != nil {
-			d.tcp.CloseAll()
+func (d *Daemon) Exit() { d.shell.Exit(d.shutdown, d.lookup.registrar.Close) }
+
+// shutdown is Exit's work, done before Main returns.
+func (d *Daemon) shutdown() {
+	d.log.Logf("INFO", "EXIT: %s: stopping", d.shell.StopReason())
+	held := d.backlog()
+	d.tcpListener.Close()
+	d.httpListener.Close()
+	if d.tcp != nil {
+		d.tcp.CloseAll()
+	}
+	if err := d.meta.persist(); err != nil {
+		d.log.Logf("ERROR", "failed to persist metadata - %s", err)
+	}
+	d.topicsMu.Lock()
+	for _, t := range d.topics {
+		if err := t.Close(); err != nil {
+			d.log.Logf("ERROR", "closing topic %s: %v", t.name, err)
 		}
-		if err := d.meta.persist(); err != nil {
-			d.logf("ERROR", "failed to persist metadata - %s", err)
-		}
-		d.topicsMu.Lock()
-		for _, t := range d.topics {
-			if err := t.Close(); err != nil {
-				d.logf("ERROR", "closing topic %s: %v", t.name, err)
-			}
-		}
-		d.topicsMu.Unlock()
-		// Everything is on disk: the next daemon may have the data path,
-		// as soon as this one is seen to exit.
-		d.dataPathLock.Close()
-		// Before close(exit): Main returns then, and the process may end.
-		d.logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
-		close(d.exit)
-		d.wg.Wait()
-		d.lookup.registrar.Close()
-	})
+	}
+	d.topicsMu.Unlock()
+	// Everything is on disk: the next daemon may have the data path,
+	// as soon as this one is seen to exit.
+	d.dataPathLock.Close()
+	// Last: Main returns next, and the process may end.
+	d.log.Logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
 }
 
 // GetTopic returns the named topic, creating (and starting) it if need be.
@@ -232,7 +189,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	if ok {
 		return t, t.usable()
 	}
-	if d.exitBegun() {
+	if d.shell.Exiting() {
 		return nil, errExiting // nothing new once Exit has begun: its lock may be gone
 	}
 	d.topicsMu.Lock()
@@ -258,7 +215,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 		t.Close()
 		return nil, fmt.Errorf("topic %s not created: %w", name, err)
 	}
-	d.logf("INFO", "TOPIC(%s): created", name)
+	d.log.Logf("INFO", "TOPIC(%s): created", name)
 	d.lookup.topicCreated(t)
 	if !d.meta.loading.Load() {
 		d.lookup.precreateChannels(t)

@@ -53,7 +53,7 @@ func (st *summaryState) write(depth int64, final bool) {
 	}
 	line := s.Line()
 	if err := writeInPlace(path, line); err != nil {
-		st.d.logf("ERROR", "writing the termination summary %s to %s: %v", bytes.TrimSpace(line), path, err)
+		st.d.log.Logf("ERROR", "writing the termination summary %s to %s: %v", bytes.TrimSpace(line), path, err)
 		return
 	}
 	st.written, st.last = true, s

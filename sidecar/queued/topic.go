@@ -101,7 +101,7 @@ func (t *Topic) getOrCreateChannel(name string) (*Channel, bool, error) {
 		return nil, false, err
 	}
 	t.channels[name] = c
-	t.d.logf("INFO", "TOPIC(%s): new channel(%s)", t.name, name)
+	t.d.log.Logf("INFO", "TOPIC(%s): new channel(%s)", t.name, name)
 	return c, true, nil
 }
 
@@ -132,7 +132,7 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 		c.deleting.Store(false)
 		return fmt.Errorf("channel %s not deleted: %w", name, err)
 	}
-	t.d.logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
+	t.d.log.Logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
 	err := c.Delete()
 	t.channelsMu.Lock()
 	if t.channels[name] == c {

@@ -4,14 +4,7 @@ import "errors"
 
 // Empty drops the messages waiting in the topic (not in its channels),
 // excluding publishes as Channel.Empty excludes puts.
-func (t *Topic) Empty() error {
-	t.exitMu.Lock()
-	defer t.exitMu.Unlock()
-	if t.exiting {
-		return errExiting
-	}
-	return t.emptyQueued()
-}
+func (t *Topic) Empty() error { return t.empty(nil) }
 
 // Delete removes the topic, its channels and all their messages.
 func (t *Topic) Delete() error { return t.exitTopic(true) }

@@ -162,7 +162,7 @@ func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
 	if t.d.opts().SyncEvery == 1 {
 		for _, c := range chans {
 			if err := c.backend.Sync(); err != nil {
-				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
+				t.d.log.Logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
 				t.d.healthState.report(c, err)
 				return true
 			}
@@ -194,12 +194,12 @@ func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
 		t.d.healthState.report(c, err)
 		if err == nil {
 			if tries > 0 {
-				t.d.logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
+				t.d.log.Logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
 			}
 			return true
 		}
 		if tries == 0 {
-			t.d.logf("ERROR", "TOPIC(%s): channel(%s) cannot store %d messages; the topic keeps them and retries: %v",
+			t.d.log.Logf("ERROR", "TOPIC(%s): channel(%s) cannot store %d messages; the topic keeps them and retries: %v",
 				t.name, c.name, len(rest), err)
 		}
 		msgs, copyMsgs = rest, false
