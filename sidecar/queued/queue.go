@@ -86,16 +86,20 @@ func (q *queue) startExit() error {
 	return nil
 }
 
-// empty drops what the memory and disk queues hold, after first (if not
-// nil) has dropped what the owner holds beside them. It excludes the puts,
-// which hold exitMu shared, so that a message counted in the queue before
-// (memqueue.go) is not still arriving after.
+// empty drops what the memory and disk queues and the disk reader hold,
+// after first (if not nil) has dropped what the owner holds beside them.
+// It excludes the puts, which hold exitMu shared, so that a message counted
+// in the queue before (memqueue.go) is not still arriving after. The
+// reader stops first, so that it neither reads nor tracks (a channel's
+// ledger) anything that is then emptied, and starts again after.
 func (q *queue) empty(first func()) error {
 	q.exitMu.Lock()
 	defer q.exitMu.Unlock()
 	if q.exiting {
 		return errExiting
 	}
+	q.fromDisk.dropHeld()
+	defer q.fromDisk.start()
 	if first != nil {
 		first()
 	}
