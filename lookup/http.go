@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/httpapi"
+	"github.com/sidequeue/sidequeue/internal/logging"
 	"github.com/sidequeue/sidequeue/internal/version"
 )
 
@@ -15,7 +16,7 @@ import (
 
 func (l *Lookupd) httpHandler() http.Handler {
 	log := l.requestLog()
-	rt := httpapi.NewRouter(log, l.logf)
+	rt := httpapi.NewRouter(log, l.log.Logf)
 	rt.Handle("GET", "/ping", httpapi.PlainText(l.doPing, log))
 	rt.Handle("GET", "/info", httpapi.V1(l.doInfo, log))
 	rt.Handle("GET", "/debug", httpapi.V1(l.doDebug, log))
@@ -36,11 +37,11 @@ func (l *Lookupd) httpHandler() http.Handler {
 // requestLog logs every request at INFO, as nsqlookupd does; nil when INFO
 // is filtered out, so the hot path does not even format the line.
 func (l *Lookupd) requestLog() httpapi.LogFunc {
-	if logLevels["INFO"] < l.minLevel {
+	if !l.log.Enabled(logging.Info) {
 		return nil
 	}
 	return func(r *http.Request, code int, start time.Time) {
-		l.logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
+		l.log.Logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
 	}
 }
 

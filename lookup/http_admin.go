@@ -20,7 +20,7 @@ func (l *Lookupd) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	l.logf("INFO", "DB: adding topic(%s)", topic)
+	l.log.Logf("INFO", "DB: adding topic(%s)", topic)
 	l.db.createTopic(topic)
 	return nil, nil
 }
@@ -34,7 +34,7 @@ func (l *Lookupd) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	l.logf("INFO", "DB: removing topic(%s) and its channels", topic)
+	l.log.Logf("INFO", "DB: removing topic(%s) and its channels", topic)
 	l.db.deleteTopic(topic)
 	return nil, nil
 }
@@ -60,7 +60,7 @@ func (l *Lookupd) doCreateChannel(w http.ResponseWriter, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
-	l.logf("INFO", "DB: adding channel(%s) in topic(%s)", channel, topic)
+	l.log.Logf("INFO", "DB: adding channel(%s) in topic(%s)", channel, topic)
 	l.db.createChannel(topic, channel)
 	return nil, nil
 }
@@ -73,7 +73,7 @@ func (l *Lookupd) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, 
 	if !l.db.deleteChannel(topic, channel) {
 		return nil, httpapi.Err(404, "CHANNEL_NOT_FOUND")
 	}
-	l.logf("INFO", "DB: removing channel(%s) from topic(%s)", channel, topic)
+	l.log.Logf("INFO", "DB: removing channel(%s) from topic(%s)", channel, topic)
 	return nil, nil
 }
 
@@ -93,7 +93,7 @@ func (l *Lookupd) doTombstone(w http.ResponseWriter, r *http.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	l.logf("INFO", "DB: setting tombstone for producer@%s of topic(%s)", node, topic)
+	l.log.Logf("INFO", "DB: setting tombstone for producer@%s of topic(%s)", node, topic)
 	l.db.tombstone(topic, node, time.Now())
 	return nil, nil
 }

@@ -1,7 +1,6 @@
 package lookup
 
 import (
-	"fmt"
 	"os"
 	ossignal "os/signal"
 	"syscall"
@@ -16,10 +15,10 @@ import (
 
 // logStart writes the start-up lines, once both listeners are bound.
 func (l *Lookupd) logStart() {
-	l.logf("INFO", "%s, nsqlookupd protocol v%s, broadcast address %s", version.String(), Version, l.broadcastAddress())
-	l.logf("INFO", "no data path: registrations live in memory; queue daemons register again after a restart")
-	l.logf("INFO", "TCP: listening on %s", l.tcpListener.Addr())
-	l.logf("INFO", "HTTP: listening on %s", l.httpListener.Addr())
+	l.log.Logf("INFO", "%s, nsqlookupd protocol v%s, broadcast address %s", version.String(), Version, l.broadcastAddress())
+	l.log.Logf("INFO", "no data path: registrations live in memory; queue daemons register again after a restart")
+	l.log.Logf("INFO", "TCP: listening on %s", l.tcpListener.Addr())
+	l.log.Logf("INFO", "HTTP: listening on %s", l.httpListener.Addr())
 }
 
 func (l *Lookupd) broadcastAddress() string {
@@ -38,25 +37,9 @@ func (l *Lookupd) HandleSignals() {
 		defer ossignal.Stop(signals)
 		select {
 		case sig := <-signals:
-			l.stopBecause("received %s", cli.SignalName(sig))
+			l.shell.StopBecause("received %s", cli.SignalName(sig))
 			l.Exit()
-		case <-l.exit:
+		case <-l.shell.Done():
 		}
 	}()
-}
-
-// stopBecause records why the daemon is stopping; the first reason given
-// is the one the shutdown line reports.
-func (l *Lookupd) stopBecause(format string, args ...any) {
-	reason := fmt.Sprintf(format, args...)
-	l.reason.CompareAndSwap(nil, &reason)
-}
-
-// stopReason is the recorded reason; a daemon embedded in a program that
-// calls Exit itself was given none.
-func (l *Lookupd) stopReason() string {
-	if r := l.reason.Load(); r != nil {
-		return *r
-	}
-	return "Exit called"
 }

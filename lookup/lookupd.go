@@ -2,21 +2,21 @@ package lookup
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/sidequeue/sidequeue/internal/logging"
+	"github.com/sidequeue/sidequeue/internal/shell"
 	"github.com/sidequeue/sidequeue/internal/tcpserver"
 )
 
 // Lookupd is one lookup daemon: its registrations and listeners.
 type Lookupd struct {
 	opts     *Options
-	minLevel int
+	log      *logging.Logger
 	hostname string
 	db       *registry
 	lookups  atomic.Int64 // /lookup requests answered, for /metrics
@@ -26,30 +26,23 @@ type Lookupd struct {
 	tcp          *tcpserver.Server
 	http         *http.Server
 
-	reason   atomic.Pointer[string] // why it stops, for the shutdown line (lifecycle.go)
-	exitOnce sync.Once
-	exit     chan struct{}
-	wg       sync.WaitGroup
+	shell *shell.Shell
 }
 
 // New checks opts and binds both listeners, so that a port taken is an
 // error here and TCPAddr/HTTPAddr are known before Main.
 func New(opts *Options) (*Lookupd, error) {
-	if err := ParseLogLevel(opts.LogLevel); err != nil {
+	if _, err := logging.ParseLevel(opts.LogLevel); err != nil {
 		return nil, err
 	}
 	hostname, _ := os.Hostname()
-	l := &Lookupd{opts: opts, minLevel: minLevel(opts.LogLevel), hostname: hostname,
-		db: newRegistry(), exit: make(chan struct{})}
+	l := &Lookupd{opts: opts, log: logging.New("[lookupd] ", opts.LogLevel, opts.Logf), hostname: hostname,
+		db: newRegistry(), shell: shell.New()}
 	l.tcp = tcpserver.New(l.serveV1)
-	l.tcp.Logf = func(format string, args ...any) { l.logf("WARN", format, args...) }
+	l.tcp.Logf = func(format string, args ...any) { l.log.Logf("WARN", format, args...) }
 	var err error
-	if l.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
-		return nil, fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
-	}
-	if l.httpListener, err = net.Listen("tcp", opts.HTTPAddress); err != nil {
-		l.tcpListener.Close()
-		return nil, fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
+	if l.tcpListener, l.httpListener, err = shell.Listen(opts.TCPAddress, opts.HTTPAddress); err != nil {
+		return nil, err
 	}
 	l.http = &http.Server{Handler: l.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 	return l, nil
@@ -62,47 +55,27 @@ func (l *Lookupd) HTTPAddr() *net.TCPAddr { return l.httpListener.Addr().(*net.T
 // Main serves until Exit is called, or until a listener fails.
 func (l *Lookupd) Main() error {
 	l.logStart()
-	errc := make(chan error, 2)
-	l.goLoop(func() { errc <- l.tcp.Serve(l.tcpListener) })
-	l.goLoop(func() {
-		err := l.http.Serve(l.httpListener)
-		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
-			err = nil
-		}
-		errc <- err
-	})
-	select {
-	case err := <-errc:
-		if err != nil {
-			l.stopBecause("error: %v", err)
-		}
-		l.Exit()
-		return err
-	case <-l.exit:
-		return nil
-	}
-}
-
-func (l *Lookupd) goLoop(f func()) {
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		f()
-	}()
+	return l.shell.Serve(l.Exit,
+		func() error { return l.tcp.Serve(l.tcpListener) },
+		func() error {
+			err := l.http.Serve(l.httpListener)
+			if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		})
 }
 
 // Exit closes the listeners and every connection, and waits for them.
 // Registrations live in memory only, as in nsqlookupd: the queue daemons
 // register again with whichever lookupd comes up.
-func (l *Lookupd) Exit() {
-	l.exitOnce.Do(func() {
-		l.logf("INFO", "EXIT: %s: stopping", l.stopReason())
-		l.tcpListener.Close()
-		l.http.Close()
-		l.tcp.CloseAll()
-		// Before close(exit): Main returns then, and the process may end.
-		l.logf("INFO", "EXIT: stopped")
-		close(l.exit)
-		l.wg.Wait()
-	})
+func (l *Lookupd) Exit() { l.shell.Exit(l.shutdown, nil) }
+
+func (l *Lookupd) shutdown() {
+	l.log.Logf("INFO", "EXIT: %s: stopping", l.shell.StopReason())
+	l.tcpListener.Close()
+	l.http.Close()
+	l.tcp.CloseAll()
+	// Last: Main returns next, and the process may end.
+	l.log.Logf("INFO", "EXIT: stopped")
 }

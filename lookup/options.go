@@ -5,9 +5,7 @@
 package lookup
 
 import (
-	"fmt"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -41,14 +39,4 @@ func NewOptions() *Options {
 		InactiveProducerTimeout: 300 * time.Second,
 		TombstoneLifetime:       45 * time.Second,
 	}
-}
-
-var logLevels = map[string]int{"DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FATAL": 4}
-
-// ParseLogLevel checks a --log-level value.
-func ParseLogLevel(s string) error {
-	if _, ok := logLevels[strings.ToUpper(s)]; !ok {
-		return fmt.Errorf("invalid --log-level %q: use debug, info, warn, error or fatal", s)
-	}
-	return nil
 }

@@ -28,7 +28,7 @@ type v1Conn struct {
 func (l *Lookupd) serveV1(conn net.Conn) {
 	defer conn.Close()
 	c := &v1Conn{l: l, conn: conn}
-	l.logf("INFO", "TCP: new client(%s)", conn.RemoteAddr())
+	l.log.Logf("INFO", "TCP: new client(%s)", conn.RemoteAddr())
 	r := bufio.NewReader(conn)
 	if err := lookupwire.ReadMagic(r); err != nil {
 		c.fail(err)
@@ -42,7 +42,7 @@ func (l *Lookupd) serveV1(conn net.Conn) {
 	}
 	if c.peer != nil {
 		l.db.removePeer(c.peer)
-		l.logf("INFO", "CLIENT(%s): gone, registrations removed", c.peer.id)
+		l.log.Logf("INFO", "CLIENT(%s): gone, registrations removed", c.peer.id)
 	}
 }
 
@@ -53,7 +53,7 @@ func (c *v1Conn) fail(err error) {
 	if !errors.As(err, &perr) {
 		return
 	}
-	c.l.logf("ERROR", "client(%s) - %s", c.conn.RemoteAddr(), perr)
+	c.l.log.Logf("ERROR", "client(%s) - %s", c.conn.RemoteAddr(), perr)
 	lookupwire.WriteResponse(c.conn, []byte(perr.Error()))
 }
 
@@ -102,7 +102,7 @@ func (c *v1Conn) identify(cmd lookupwire.Command) ([]byte, error) {
 	}
 	c.peer = newPeer(c.conn.RemoteAddr().String(), info, time.Now())
 	c.l.db.identify(c.peer)
-	c.l.logf("INFO", "CLIENT(%s): IDENTIFY Address:%s TCP:%d HTTP:%d Version:%s",
+	c.l.log.Logf("INFO", "CLIENT(%s): IDENTIFY Address:%s TCP:%d HTTP:%d Version:%s",
 		c.peer.id, info.BroadcastAddress, info.TCPPort, info.HTTPPort, info.Version)
 	return json.Marshal(lookupwire.PeerInfo{
 		BroadcastAddress: c.l.opts.BroadcastAddress,
@@ -122,7 +122,7 @@ func (c *v1Conn) register(cmd lookupwire.Command) ([]byte, error) {
 		return nil, err
 	}
 	c.l.db.register(c.peer, topic, channel)
-	c.l.logf("INFO", "DB: client(%s) REGISTER topic:%s channel:%s", c.peer.id, topic, channel)
+	c.l.log.Logf("INFO", "DB: client(%s) REGISTER topic:%s channel:%s", c.peer.id, topic, channel)
 	return lookupwire.OK, nil
 }
 
@@ -135,6 +135,6 @@ func (c *v1Conn) unregister(cmd lookupwire.Command) ([]byte, error) {
 		return nil, err
 	}
 	c.l.db.unregister(c.peer, topic, channel)
-	c.l.logf("INFO", "DB: client(%s) UNREGISTER topic:%s channel:%s", c.peer.id, topic, channel)
+	c.l.log.Logf("INFO", "DB: client(%s) UNREGISTER topic:%s channel:%s", c.peer.id, topic, channel)
 	return lookupwire.OK, nil
 }

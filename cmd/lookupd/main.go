@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
+	"github.com/sidequeue/sidequeue/internal/logging"
 	"github.com/sidequeue/sidequeue/lookup"
 )
 
@@ -62,7 +63,7 @@ func parseFlags(args []string) (*lookup.Options, bool, error) {
 			fmt.Fprintf(os.Stderr, "lookupd: ignoring %q in --config %s: no such option\n", key, *config)
 		}
 	}
-	if err := lookup.ParseLogLevel(o.LogLevel); err != nil {
+	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
 		return nil, false, err
 	}
 	return o, *version, nil

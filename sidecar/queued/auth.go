@@ -54,8 +54,6 @@ func (a *authorization) allows(topic, channel string) bool {
 	return false
 }
 
-func (d *Daemon) authEnabled() bool { return len(d.opts().AuthHTTPAddresses) > 0 }
-
 // queryAuth asks the auth servers, starting at a random one, for the
 // client's authorizations.
 func (c *client) queryAuth() error {

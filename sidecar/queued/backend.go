@@ -86,10 +86,15 @@ type diskMessage struct {
 
 func startBackendReader(bq backendQueue, owner string, logf func(level, format string, args ...any),
 	track func(*Message, diskqueue.Position)) *backendReader {
-	r := &backendReader{bq: bq, out: make(chan diskMessage), exit: make(chan struct{}),
-		done: make(chan struct{}), logf: logf, owner: owner, track: track}
-	go r.run()
+	r := &backendReader{bq: bq, out: make(chan diskMessage), logf: logf, owner: owner, track: track}
+	r.start()
 	return r
+}
+
+// start runs the reader, on the same out channel after a stop.
+func (r *backendReader) start() {
+	r.held, r.exit, r.done = nil, make(chan struct{}), make(chan struct{})
+	go r.run()
 }
 
 func (r *backendReader) run() {
@@ -137,11 +142,19 @@ func (r *backendReader) run() {
 func (r *backendReader) taken() { r.holding.Add(-1) }
 
 // stop ends the reader and returns the message it had read but not handed
-// over, which the caller must keep.
+// over, which the caller must keep or drop (dropHeld).
 func (r *backendReader) stop() *diskMessage {
 	close(r.exit)
 	<-r.done
 	return r.held
+}
+
+// dropHeld stops the reader and drops the message it held (Empty), so
+// that start reads on from wherever the disk queue is then.
+func (r *backendReader) dropHeld() {
+	if r.stop() != nil {
+		r.holding.Add(-1)
+	}
 }
 
 // putBatch encodes messages into one buffer and stores them with one call;

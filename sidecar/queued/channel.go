@@ -4,10 +4,11 @@ import (
 	"errors"
 
 	"fmt"
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
 )
 
 // Channel is one consumer group of a topic: every message published to the
@@ -17,23 +18,12 @@ type Channel struct {
 	messageCount atomic.Uint64
 	timeoutCount atomic.Uint64
 	emptied      atomic.Uint64 // times emptied: a retrying pump gives up on an emptied channel
-	deleting     atomic.Bool   // being deleted: left out of the metadata, refused to new clients
 
+	queue
 	topicName string
 	name      string
-	d         *Daemon
-	ephemeral bool
-
-	backend  backendQueue
-	fromDisk *backendReader
-	ledger   ledger
-	mem      memQueue
-	paused   atomic.Bool
-	moving   atomic.Int64 // taken from in flight or deferred, not yet put elsewhere
-
-	exitMu   sync.RWMutex
-	exiting  bool
-	deleteFn sync.Once
+	ledger    ledger
+	moving    atomic.Int64 // taken from in flight or deferred, not yet put elsewhere
 
 	clientsMu sync.RWMutex
 	clients   map[int64]*client
@@ -59,20 +49,13 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 	c := &Channel{
 		topicName: topicName,
 		name:      name,
-		d:         d,
-		ephemeral: isEphemeral(name),
 		clients:   map[int64]*client{},
 	}
-	c.mem = newMemQueue(d.opts().MemQueueSize, c.ephemeral)
 	c.initQueues()
-	bq, err := d.openBackend(topicName+":"+name, c.ephemeral)
-	if err != nil {
+	track := func(m *Message, end diskqueue.Position) { m.diskSeq = c.ledger.add(end) }
+	if err := c.open(d, topicName+":"+name, c.String(), isEphemeral(name), track); err != nil {
 		return nil, fmt.Errorf("channel %s/%s: %w", topicName, name, err)
 	}
-	c.backend = bq
-	c.fromDisk = startBackendReader(bq, c.String(), d.logf, func(m *Message, end diskqueue.Position) {
-		m.diskSeq = c.ledger.add(end)
-	})
 	return c, nil
 }
 
@@ -87,13 +70,6 @@ func (c *Channel) initQueues() {
 	c.deferredMu.Unlock()
 }
 
-// Exiting reports whether the channel is closing or deleted.
-func (c *Channel) Exiting() bool {
-	c.exitMu.RLock()
-	defer c.exitMu.RUnlock()
-	return c.exiting
-}
-
 // put queues m for delivery: memory first, disk when memory is full (or
 // --mem-queue-size is 0). A message that came from disk and is written
 // there again is done with in its old place.
@@ -102,7 +78,7 @@ func (c *Channel) put(m *Message) error {
 		return nil
 	}
 	if err := writeToBackend(c.backend.Put, m, 0); err != nil {
-		c.d.logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
+		c.d.log.Logf("ERROR", "%s: requeueing to disk, kept in memory to retry: %v", c, err)
 		return err
 	}
 	c.resolve(m)
@@ -166,12 +142,6 @@ func (c *Channel) resolve(m *Message) {
 	m.diskSeq = 0
 }
 
-// Depth is the number of messages waiting for a client: in memory, on
-// disk, and the one the disk reader holds.
-func (c *Channel) Depth() int64 {
-	return c.mem.Len() + c.backend.Depth() + c.fromDisk.holding.Load()
-}
-
 // Pause stops delivery to the channel's clients; messages keep queueing.
 func (c *Channel) Pause() error   { return c.setPaused(true) }
 func (c *Channel) UnPause() error { return c.setPaused(false) }
@@ -183,11 +153,8 @@ func (c *Channel) setPaused(p bool) error {
 		cl.tryUpdateReady()
 	}
 	c.clientsMu.RUnlock()
-	return c.d.persistMetadata()
+	return c.d.meta.persist()
 }
-
-// IsPaused reports whether delivery is paused.
-func (c *Channel) IsPaused() bool { return c.paused.Load() }
 
 // AddClient subscribes a client, within --max-channel-consumers.
 func (c *Channel) AddClient(cl *client) error {

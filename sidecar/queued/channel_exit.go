@@ -3,24 +3,17 @@ package queued
 import "errors"
 
 // Empty drops every message of the channel: queued, in flight and deferred.
-// It excludes the puts that hold exitMu shared, so that a message counted
-// in the channel before Empty (memqueue.go) is not still arriving after it.
 func (c *Channel) Empty() error {
-	c.exitMu.Lock()
-	defer c.exitMu.Unlock()
-	if c.exiting {
-		return errExiting
-	}
-	c.emptied.Add(1)
-	c.initQueues()
-	c.ledger.reset()
-	c.clientsMu.RLock()
-	for _, cl := range c.clients {
-		cl.empty()
-	}
-	c.clientsMu.RUnlock()
-	c.mem.drain(func(*Message) {})
-	return c.backend.Empty()
+	return c.empty(func() {
+		c.emptied.Add(1)
+		c.initQueues()
+		c.ledger.reset()
+		c.clientsMu.RLock()
+		for _, cl := range c.clients {
+			cl.empty()
+		}
+		c.clientsMu.RUnlock()
+	})
 }
 
 // Delete closes the channel's clients and removes its messages for good.
@@ -31,13 +24,9 @@ func (c *Channel) Delete() error { return c.exit(true) }
 func (c *Channel) Close() error { return c.exit(false) }
 
 func (c *Channel) exit(deleted bool) error {
-	c.exitMu.Lock()
-	if c.exiting {
-		c.exitMu.Unlock()
-		return errExiting
+	if err := c.startExit(); err != nil {
+		return err
 	}
-	c.exiting = true
-	c.exitMu.Unlock()
 	c.d.healthState.report(c, nil)
 
 	c.clientsMu.RLock()
@@ -54,15 +43,14 @@ func (c *Channel) exit(deleted bool) error {
 
 // flush writes what lives only in memory to disk: the message the disk
 // reader held, the memory queue, in-flight messages (to be delivered again)
-// and deferred ones (with their due times). --max-disk-bytes does not
-// apply: these were accepted, and refusing them now would lose them. Each
+// and deferred ones (with their due times), with writeBack. Each
 // message written again is done with in its old place (the ledger); one
 // that could not be written, or that a requeue racing this exit let go
 // of, is not, so its old place is kept and a restart delivers it again.
 func (c *Channel) flush(held *diskMessage) error {
 	var errs []error
 	keep := func(m *Message, dueAt int64) {
-		if err := writeToBackend(c.backend.AppendUnbudgeted, m, dueAt); err != nil {
+		if err := c.writeBack(m, dueAt); err != nil {
 			errs = append(errs, err)
 			return
 		}

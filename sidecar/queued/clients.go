@@ -1,9 +1,6 @@
 package queued
 
-import (
-	"crypto/tls"
-	"sync"
-)
+import "sync"
 
 // clientSet is every connected client, for /stats' producers.
 type clientSet struct {
@@ -11,19 +8,38 @@ type clientSet struct {
 	clients map[int64]*client
 }
 
-func (d *Daemon) addClient(c *client) {
-	d.clients.mu.Lock()
-	if d.clients.clients == nil {
-		d.clients.clients = map[int64]*client{}
+func (s *clientSet) add(c *client) {
+	s.mu.Lock()
+	if s.clients == nil {
+		s.clients = map[int64]*client{}
 	}
-	d.clients.clients[c.ID] = c
-	d.clients.mu.Unlock()
+	s.clients[c.ID] = c
+	s.mu.Unlock()
 }
 
-func (d *Daemon) removeClient(c *client) {
-	d.clients.mu.Lock()
-	delete(d.clients.clients, c.ID)
-	d.clients.mu.Unlock()
+func (s *clientSet) remove(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.ID)
+	s.mu.Unlock()
 }
 
-func (d *Daemon) tlsConfig() *tls.Config { return d.tls }
+func (s *clientSet) count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.clients)
+}
+
+// producerStats lists the clients that have published, in connection order.
+func (s *clientSet) producerStats(topicFilter string) []clientStats {
+	s.mu.RLock()
+	cls := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		cls = append(cls, c)
+	}
+	s.mu.RUnlock()
+	out := clientStatsOf(cls, topicFilter, true)
+	if len(out) == 0 {
+		return nil // nsqd: "producers":null when there are none
+	}
+	return out
+}

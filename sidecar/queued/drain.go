@@ -2,9 +2,9 @@ package queued
 
 import (
 	"errors"
-	"net/http"
 	"os"
 	ossignal "os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,29 +20,38 @@ import (
 // drainCheck is how often a drain counts what is left.
 const drainCheck = 50 * time.Millisecond
 
+// drainState is the daemon's drain: whether publishes are refused, the
+// publishes in progress, and what a drain that ended left behind.
+type drainState struct {
+	d           *Daemon
+	mode        atomic.Bool
+	publishing  atomic.Int64 // publishes admitted and not yet stored
+	backlogLeft atomic.Int64 // messages left when a drain ended: Main fails
+}
+
 // draining reports whether the daemon refuses new publishes.
-func (d *Daemon) draining() bool { return d.drainMode.Load() }
+func (ds *drainState) draining() bool { return ds.mode.Load() }
 
 // admitPublish counts a publish in progress, or refuses it while draining;
 // the caller calls publishDone once the messages are stored (or not).
 // Entering drain mode waits for the publishes in progress, so the drain's
 // counts include every message a publisher was told is stored.
-func (d *Daemon) admitPublish() error {
-	d.publishing.Add(1)
-	if d.draining() {
-		d.publishing.Add(-1)
+func (ds *drainState) admitPublish() error {
+	ds.publishing.Add(1)
+	if ds.draining() {
+		ds.publishing.Add(-1)
 		return errDraining
 	}
 	return nil
 }
 
-func (d *Daemon) publishDone() { d.publishing.Add(-1) }
+func (ds *drainState) publishDone() { ds.publishing.Add(-1) }
 
 // refusePublishes enters drain mode and waits for the publishes in
 // progress; it reports whether the daemon was draining already.
-func (d *Daemon) refusePublishes() (was bool) {
-	was = d.drainMode.Swap(true)
-	for d.publishing.Load() > 0 {
+func (ds *drainState) refusePublishes() (was bool) {
+	was = ds.mode.Swap(true)
+	for ds.publishing.Load() > 0 {
 		time.Sleep(time.Millisecond) // a publish stores in microseconds
 	}
 	return was
@@ -52,18 +61,18 @@ func (d *Daemon) refusePublishes() (was bool) {
 // waits for as long as it takes. The first summary (drained false) is
 // written before it returns, so it is there however the process ends.
 func (d *Daemon) StartDrain(timeout time.Duration) {
-	if d.refusePublishes() {
+	if d.drain.refusePublishes() {
 		return
 	}
 	n := d.backlog()
-	d.logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", n)
-	d.writeSummary(n, false)
-	d.goLoop(func() { d.drainLoop(timeout) })
+	d.log.Logf("INFO", "DRAIN: refusing publishes; exiting once %d queued messages are consumed", n)
+	d.summary.write(n, false)
+	d.shell.Go(func() { d.drain.loop(timeout) })
 }
 
-// drainLoop ends the drain when nothing is left or at the timeout, and
+// loop ends the drain when nothing is left or at the timeout, and
 // meanwhile keeps the summary's depth near the truth.
-func (d *Daemon) drainLoop(timeout time.Duration) {
+func (ds *drainState) loop(timeout time.Duration) {
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		deadline = time.After(timeout)
@@ -74,33 +83,33 @@ func (d *Daemon) drainLoop(timeout time.Duration) {
 	for {
 		// The count never misses a message moving between queues
 		// (memqueue.go): its first zero is the end.
-		n := d.backlog()
+		n := ds.d.backlog()
 		if n == 0 {
-			d.stopBecause("drain finished: nothing left")
-			go d.finishDrain() // Stop waits for this loop to return
+			ds.d.shell.StopBecause("drain finished: nothing left")
+			go ds.finish() // Stop waits for this loop to return
 			return
 		}
-		if time.Since(refreshed) >= d.opts().DrainSummaryInterval {
-			d.writeSummary(n, false)
+		if time.Since(refreshed) >= ds.d.opts().DrainSummaryInterval {
+			ds.d.summary.write(n, false)
 			refreshed = time.Now()
 		}
 		select {
-		case <-d.exit:
+		case <-ds.d.shell.Done():
 			return
 		case <-deadline:
-			d.stopBecause("drain timed out after %s", timeout)
-			go d.finishDrain()
+			ds.d.shell.StopBecause("drain timed out after %s", timeout)
+			go ds.finish()
 			return
 		case <-tick.C:
 		}
 	}
 }
 
-// finishDrain writes the summary and stops the daemon, persisting what is
+// finish writes the summary and stops the daemon, persisting what is
 // left. Publishes are refused, so the backlog can only shrink meanwhile.
-func (d *Daemon) finishDrain() {
-	d.logf("INFO", "DRAIN: exiting with %d messages left", d.backlog())
-	d.Stop()
+func (ds *drainState) finish() {
+	ds.d.log.Logf("INFO", "DRAIN: exiting with %d messages left", ds.d.backlog())
+	ds.d.Stop()
 }
 
 // ErrBacklogLeft is what Main returns when a drain ended (it timed out, or
@@ -112,11 +121,11 @@ var ErrBacklogLeft = errors.New("drain ended with messages left on disk")
 // disk: the end of a drain, or SIGINT, or a second SIGTERM. Publishes are
 // refused from its start, so the depth it reports is what the exit leaves.
 func (d *Daemon) Stop() {
-	wasDraining := d.refusePublishes()
+	wasDraining := d.drain.refusePublishes()
 	depth := d.backlog()
-	d.writeSummary(depth, true)
+	d.summary.write(depth, true)
 	if wasDraining && depth > 0 {
-		d.backlogLeft.Store(depth)
+		d.drain.backlogLeft.Store(depth)
 	}
 	d.Exit()
 }
@@ -143,31 +152,24 @@ func (d *Daemon) backlog() int64 {
 func (d *Daemon) HandleSignals() {
 	signals := make(chan os.Signal, 2)
 	ossignal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	go d.handleSignals(signals)
+	go d.drain.handleSignals(signals)
 }
 
-func (d *Daemon) handleSignals(signals chan os.Signal) {
+func (ds *drainState) handleSignals(signals chan os.Signal) {
 	defer ossignal.Stop(signals)
 	for {
 		select {
 		case sig := <-signals:
-			if sig == syscall.SIGTERM && !d.draining() {
-				d.logf("INFO", "received SIGTERM: draining (--drain-timeout %s); SIGINT or a second SIGTERM stops at once", d.opts().DrainTimeout)
-				d.StartDrain(d.opts().DrainTimeout)
+			if sig == syscall.SIGTERM && !ds.draining() {
+				ds.d.log.Logf("INFO", "received SIGTERM: draining (--drain-timeout %s); SIGINT or a second SIGTERM stops at once", ds.d.opts().DrainTimeout)
+				ds.d.StartDrain(ds.d.opts().DrainTimeout)
 				continue
 			}
-			d.stopBecause("received %s", cli.SignalName(sig))
-			d.Stop()
+			ds.d.shell.StopBecause("received %s", cli.SignalName(sig))
+			ds.d.Stop()
 			return
-		case <-d.exit:
+		case <-ds.d.shell.Done():
 			return
 		}
 	}
-}
-
-// doDrain is PUT /config/drain: what SIGTERM does, for a preStop hook or
-// an operator.
-func (d *Daemon) doDrain(w http.ResponseWriter, r *http.Request) (any, error) {
-	d.StartDrain(d.opts().DrainTimeout)
-	return nil, nil
 }

@@ -18,7 +18,7 @@ func publishN(t *testing.T, d *Daemon, topic string, n int) {
 
 func exited(d *Daemon) bool {
 	select {
-	case <-d.exit:
+	case <-d.shell.Done():
 		return true
 	default:
 		return false

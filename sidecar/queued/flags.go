@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidequeue/sidequeue/internal/cli"
 	"github.com/sidequeue/sidequeue/internal/flagconfig"
+	"github.com/sidequeue/sidequeue/internal/logging"
 )
 
 // stringList is a repeatable flag, like nsqd's --lookupd-tcp-address.
@@ -55,7 +56,7 @@ func ParseFlags(args []string) (*Options, bool, error) {
 	if o.TLSMinVersion, err = parseTLSVersion(*v.tlsMin); err != nil {
 		return nil, false, err
 	}
-	if err := ParseLogLevel(o.LogLevel); err != nil {
+	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
 		return nil, false, err
 	}
 	return o, *v.version, nil

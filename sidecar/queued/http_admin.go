@@ -14,10 +14,10 @@ import (
 )
 
 // health is what /ping and /stats report: "OK", or "NOK - <reason>".
-func (d *Daemon) health() (string, bool) { return d.healthState.status() }
+func (s *httpServer) health() (string, bool) { return s.d.healthState.status() }
 
-func (d *Daemon) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
-	h, ok := d.health()
+func (s *httpServer) doPing(w http.ResponseWriter, r *http.Request) (any, error) {
+	h, ok := s.health()
 	if !ok {
 		return nil, apiErr(500, h)
 	}
@@ -39,19 +39,19 @@ type infoResponse struct {
 	SidequeueVersion string `json:"sidequeue_version"`
 }
 
-func (d *Daemon) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
+func (s *httpServer) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
 	hostname, err := os.Hostname()
 	if err != nil {
 		return nil, apiErr(500, err.Error())
 	}
-	o := d.opts()
+	o := s.d.opts()
 	return infoResponse{
 		Version:              Version,
 		BroadcastAddress:     o.BroadcastAddress,
 		Hostname:             hostname,
-		HTTPPort:             d.HTTPAddr().Port,
-		TCPPort:              d.TCPAddr().Port,
-		StartTime:            d.startTime.Unix(),
+		HTTPPort:             s.d.HTTPAddr().Port,
+		TCPPort:              s.d.TCPAddr().Port,
+		StartTime:            s.d.startTime.Unix(),
 		MaxHeartBeatInterval: o.MaxHeartbeatInterval,
 		MaxOutBufferSize:     o.MaxOutputBufferSize,
 		MaxOutBufferTimeout:  o.MaxOutputBufferTimeout,
@@ -62,13 +62,13 @@ func (d *Daemon) doInfo(w http.ResponseWriter, r *http.Request) (any, error) {
 
 // reqParams parses the query and consumes the body, as nsqd does for its
 // admin routes.
-func (d *Daemon) reqParams(r *http.Request) (url.Values, error) {
+func (s *httpServer) reqParams(r *http.Request) (url.Values, error) {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err == nil {
 		_, err = io.Copy(io.Discard, r.Body)
 	}
 	if err != nil {
-		d.logf("ERROR", "failed to parse request params - %s", err)
+		s.d.log.Logf("ERROR", "failed to parse request params - %s", err)
 		return nil, apiErr(400, "INVALID_REQUEST")
 	}
 	return v, nil
@@ -85,14 +85,14 @@ func queryFirst(v url.Values, key string) (string, bool) {
 
 // topicParam reads and checks the topic parameter of /pub, /mpub,
 // /topic/create and /topic/empty.
-func (d *Daemon) topicParam(v url.Values) (string, error) {
+func (s *httpServer) topicParam(v url.Values) (string, error) {
 	return httpapi.Name(v, "topic", "MISSING_ARG_TOPIC", "INVALID_TOPIC")
 }
 
 // existingTopicChannel reads the topic and channel parameters of the
 // /channel/* routes and finds the topic.
-func (d *Daemon) existingTopicChannel(r *http.Request) (*Topic, string, error) {
-	v, err := d.reqParams(r)
+func (s *httpServer) existingTopicChannel(r *http.Request) (*Topic, string, error) {
+	v, err := s.reqParams(r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -104,31 +104,31 @@ func (d *Daemon) existingTopicChannel(r *http.Request) (*Topic, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := d.GetExistingTopic(topicName)
+	t, err := s.d.GetExistingTopic(topicName)
 	if err != nil {
-		return nil, "", d.adminErr(r, err)
+		return nil, "", s.adminErr(r, err)
 	}
 	return t, channelName, nil
 }
 
-func (d *Daemon) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+func (s *httpServer) doCreateTopic(w http.ResponseWriter, r *http.Request) (any, error) {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, apiErr(400, "INVALID_REQUEST")
 	}
-	name, err := d.topicParam(v)
+	name, err := s.topicParam(v)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.GetTopic(name); err != nil {
-		d.logf("ERROR", "creating topic %s: %v", name, err)
+	if _, err := s.d.GetTopic(name); err != nil {
+		s.d.log.Logf("ERROR", "creating topic %s: %v", name, err)
 		return nil, apiErr(500, "INTERNAL_ERROR")
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, error) {
-	v, err := d.reqParams(r)
+func (s *httpServer) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := s.reqParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -136,33 +136,33 @@ func (d *Daemon) doDeleteTopic(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if err := d.DeleteExistingTopic(name); err != nil {
-		return nil, d.adminErr(r, err)
+	if err := s.d.DeleteExistingTopic(name); err != nil {
+		return nil, s.adminErr(r, err)
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doEmptyTopic(w http.ResponseWriter, r *http.Request) (any, error) {
-	v, err := d.reqParams(r)
+func (s *httpServer) doEmptyTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := s.reqParams(r)
 	if err != nil {
 		return nil, err
 	}
-	name, err := d.topicParam(v)
+	name, err := s.topicParam(v)
 	if err != nil {
 		return nil, err
 	}
-	t, err := d.GetExistingTopic(name)
+	t, err := s.d.GetExistingTopic(name)
 	if err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	if err := t.Empty(); err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, error) {
-	v, err := d.reqParams(r)
+func (s *httpServer) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := s.reqParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -170,75 +170,75 @@ func (d *Daemon) doPauseTopic(w http.ResponseWriter, r *http.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	t, err := d.GetExistingTopic(name)
+	t, err := s.d.GetExistingTopic(name)
 	if err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
-	return d.pauseResult(r, t.Pause, t.UnPause)
+	return s.pauseResult(r, t.Pause, t.UnPause)
 }
 
 // pauseResult pauses or, on an .../unpause path, unpauses.
-func (d *Daemon) pauseResult(r *http.Request, pause, unpause func() error) (any, error) {
+func (s *httpServer) pauseResult(r *http.Request, pause, unpause func() error) (any, error) {
 	f := pause
 	if strings.Contains(r.URL.Path, "unpause") {
 		f = unpause
 	}
 	if err := f(); err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doCreateChannel(w http.ResponseWriter, r *http.Request) (any, error) {
-	t, name, err := d.existingTopicChannel(r)
+func (s *httpServer) doCreateChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	t, name, err := s.existingTopicChannel(r)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := t.GetChannel(name); err != nil {
-		d.logf("ERROR", "creating channel %s/%s: %v", t.name, name, err)
+		s.d.log.Logf("ERROR", "creating channel %s/%s: %v", t.name, name, err)
 		return nil, apiErr(500, "INTERNAL_ERROR")
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, error) {
-	t, name, err := d.existingTopicChannel(r)
+func (s *httpServer) doDeleteChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	t, name, err := s.existingTopicChannel(r)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.DeleteExistingChannel(name); err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doEmptyChannel(w http.ResponseWriter, r *http.Request) (any, error) {
-	c, err := d.existingChannel(r)
+func (s *httpServer) doEmptyChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	c, err := s.existingChannel(r)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.Empty(); err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	return nil, nil
 }
 
-func (d *Daemon) doPauseChannel(w http.ResponseWriter, r *http.Request) (any, error) {
-	c, err := d.existingChannel(r)
+func (s *httpServer) doPauseChannel(w http.ResponseWriter, r *http.Request) (any, error) {
+	c, err := s.existingChannel(r)
 	if err != nil {
 		return nil, err
 	}
-	return d.pauseResult(r, c.Pause, c.UnPause)
+	return s.pauseResult(r, c.Pause, c.UnPause)
 }
 
-func (d *Daemon) existingChannel(r *http.Request) (*Channel, error) {
-	t, name, err := d.existingTopicChannel(r)
+func (s *httpServer) existingChannel(r *http.Request) (*Channel, error) {
+	t, name, err := s.existingTopicChannel(r)
 	if err != nil {
 		return nil, err
 	}
 	c, err := t.GetExistingChannel(name)
 	if err != nil {
-		return nil, d.adminErr(r, err)
+		return nil, s.adminErr(r, err)
 	}
 	return c, nil
 }
@@ -246,13 +246,13 @@ func (d *Daemon) existingChannel(r *http.Request) (*Channel, error) {
 // adminErr answers a topic or channel operation that did not succeed: 404
 // when there is no such topic or channel, otherwise 500 with the reason,
 // so that a failure is never taken for "already gone".
-func (d *Daemon) adminErr(r *http.Request, err error) error {
+func (s *httpServer) adminErr(r *http.Request, err error) error {
 	switch {
 	case errors.Is(err, ErrTopicNotFound):
 		return apiErr(404, "TOPIC_NOT_FOUND")
 	case errors.Is(err, ErrChannelNotFound):
 		return apiErr(404, "CHANNEL_NOT_FOUND")
 	}
-	d.logf("ERROR", "%s: %v", r.URL.Path, err)
+	s.d.log.Logf("ERROR", "%s: %v", r.URL.Path, err)
 	return apiErr(500, "INTERNAL_ERROR: "+err.Error())
 }

@@ -17,48 +17,48 @@ type apiFunc = httpapi.Func
 
 func apiErr(code int, text string) error { return httpapi.Err(code, text) }
 
-func (d *Daemon) httpHandler() http.Handler {
-	rt := httpapi.NewRouter(d.requestLog(true), d.logf)
-	rt.Handle("GET", "/ping", d.plainText(d.doPing, true))
-	rt.Handle("GET", "/info", d.v1(d.doInfo, true))
-	rt.Handle("POST", "/pub", d.v1(d.doPUB, false))
-	rt.Handle("POST", "/mpub", d.v1(d.doMPUB, false))
-	rt.Handle("GET", "/stats", d.v1(d.doStats, true))
-	rt.Handle("POST", "/topic/create", d.v1(d.doCreateTopic, true))
-	rt.Handle("POST", "/topic/delete", d.v1(d.doDeleteTopic, true))
-	rt.Handle("POST", "/topic/empty", d.v1(d.doEmptyTopic, true))
-	rt.Handle("POST", "/topic/pause", d.v1(d.doPauseTopic, true))
-	rt.Handle("POST", "/topic/unpause", d.v1(d.doPauseTopic, true))
-	rt.Handle("POST", "/channel/create", d.v1(d.doCreateChannel, true))
-	rt.Handle("POST", "/channel/delete", d.v1(d.doDeleteChannel, true))
-	rt.Handle("POST", "/channel/empty", d.v1(d.doEmptyChannel, true))
-	rt.Handle("POST", "/channel/pause", d.v1(d.doPauseChannel, true))
-	rt.Handle("POST", "/channel/unpause", d.v1(d.doPauseChannel, true))
+func (s *httpServer) httpHandler() http.Handler {
+	rt := httpapi.NewRouter(s.requestLog(true), s.d.log.Logf)
+	rt.Handle("GET", "/ping", s.plainText(s.doPing, true))
+	rt.Handle("GET", "/info", s.v1(s.doInfo, true))
+	rt.Handle("POST", "/pub", s.v1(s.doPUB, false))
+	rt.Handle("POST", "/mpub", s.v1(s.doMPUB, false))
+	rt.Handle("GET", "/stats", s.v1(s.doStats, true))
+	rt.Handle("POST", "/topic/create", s.v1(s.doCreateTopic, true))
+	rt.Handle("POST", "/topic/delete", s.v1(s.doDeleteTopic, true))
+	rt.Handle("POST", "/topic/empty", s.v1(s.doEmptyTopic, true))
+	rt.Handle("POST", "/topic/pause", s.v1(s.doPauseTopic, true))
+	rt.Handle("POST", "/topic/unpause", s.v1(s.doPauseTopic, true))
+	rt.Handle("POST", "/channel/create", s.v1(s.doCreateChannel, true))
+	rt.Handle("POST", "/channel/delete", s.v1(s.doDeleteChannel, true))
+	rt.Handle("POST", "/channel/empty", s.v1(s.doEmptyChannel, true))
+	rt.Handle("POST", "/channel/pause", s.v1(s.doPauseChannel, true))
+	rt.Handle("POST", "/channel/unpause", s.v1(s.doPauseChannel, true))
 	// A static route such as PUT /config/drain takes precedence over this.
-	rt.Handle("PUT", "/config/drain", d.v1(d.doDrain, true))
-	rt.Handle("GET", "/config/:opt", d.v1(d.doConfig, true))
-	rt.Handle("PUT", "/config/:opt", d.v1(d.doConfig, true))
-	rt.Handle("GET", "/metrics", http.HandlerFunc(d.serveMetrics))
-	d.debugRoutes(rt)
+	rt.Handle("PUT", "/config/drain", s.v1(s.doDrain, true))
+	rt.Handle("GET", "/config/:opt", s.v1(s.doConfig, true))
+	rt.Handle("PUT", "/config/:opt", s.v1(s.doConfig, true))
+	rt.Handle("GET", "/metrics", http.HandlerFunc(s.serveMetrics))
+	s.debugRoutes(rt)
 	return rt
 }
 
 // v1 answers as nsqd's V1 API does; logged requests are logged as nsqd
 // logs them (nsqd does not log /pub and /mpub).
-func (d *Daemon) v1(f apiFunc, logged bool) http.Handler {
-	return httpapi.V1(f, d.requestLog(logged))
+func (s *httpServer) v1(f apiFunc, logged bool) http.Handler {
+	return httpapi.V1(f, s.requestLog(logged))
 }
 
 // plainText answers the body as is, errors included (nsqd's /ping).
-func (d *Daemon) plainText(f apiFunc, logged bool) http.Handler {
-	return httpapi.PlainText(f, d.requestLog(logged))
+func (s *httpServer) plainText(f apiFunc, logged bool) http.Handler {
+	return httpapi.PlainText(f, s.requestLog(logged))
 }
 
-func (d *Daemon) requestLog(logged bool) httpapi.LogFunc {
+func (s *httpServer) requestLog(logged bool) httpapi.LogFunc {
 	if !logged {
 		return nil
 	}
 	return func(r *http.Request, code int, start time.Time) {
-		d.logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
+		s.d.log.Logf("INFO", "%d %s %s (%s) %s", code, r.Method, r.URL.RequestURI(), r.RemoteAddr, time.Since(start))
 	}
 }

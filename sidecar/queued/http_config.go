@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/sidequeue/sidequeue/internal/logging"
 )
 
 // configOptions maps nsqd's option names (a flag's name with "_" for "-",
@@ -58,8 +60,8 @@ var configOptions = map[string]func(*Options) any{
 
 // nsqdLogLevel is nsqd's number for a log level (debug 1 ... fatal 5).
 func nsqdLogLevel(s string) int {
-	if n, ok := logLevels[strings.ToUpper(s)]; ok {
-		return n + 1
+	if l, err := logging.ParseLevel(s); err == nil {
+		return int(l) + 1
 	}
 	return 0
 }
@@ -74,10 +76,10 @@ func nonNil(s []string) []string {
 // doConfig answers GET and PUT /config/:opt. PUT changes
 // nsqlookupd_tcp_addresses (a JSON array) or log_level (the bare name) and
 // answers the new value.
-func (d *Daemon) doConfig(w http.ResponseWriter, r *http.Request) (any, error) {
+func (s *httpServer) doConfig(w http.ResponseWriter, r *http.Request) (any, error) {
 	opt := r.PathValue("opt")
 	if r.Method == http.MethodPut {
-		if err := d.putConfig(r, opt); err != nil {
+		if err := s.putConfig(r, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -85,11 +87,11 @@ func (d *Daemon) doConfig(w http.ResponseWriter, r *http.Request) (any, error) {
 	if !ok {
 		return nil, apiErr(400, "INVALID_OPTION")
 	}
-	return get(d.opts()), nil
+	return get(s.d.opts()), nil
 }
 
-func (d *Daemon) putConfig(r *http.Request, opt string) error {
-	readMax := d.opts().MaxMsgSize + 1
+func (s *httpServer) putConfig(r *http.Request, opt string) error {
+	readMax := s.d.opts().MaxMsgSize + 1
 	body, err := io.ReadAll(io.LimitReader(r.Body, readMax))
 	if err != nil {
 		return apiErr(500, "INTERNAL_ERROR")
@@ -97,7 +99,7 @@ func (d *Daemon) putConfig(r *http.Request, opt string) error {
 	if int64(len(body)) == readMax || len(body) == 0 {
 		return apiErr(413, "INVALID_VALUE")
 	}
-	o := *d.opts()
+	o := *s.d.opts()
 	switch opt {
 	case "nsqlookupd_tcp_addresses":
 		var addrs []string
@@ -107,16 +109,23 @@ func (d *Daemon) putConfig(r *http.Request, opt string) error {
 		o.LookupdTCPAddresses = addrs
 	case "log_level":
 		level := strings.ToLower(string(body))
-		if ParseLogLevel(level) != nil {
+		if s.d.log.SetLevel(level) != nil {
 			return apiErr(400, "INVALID_VALUE")
 		}
 		o.LogLevel = level
 	default:
 		return apiErr(400, "INVALID_OPTION")
 	}
-	d.options.Store(&o)
-	if opt == "nsqlookupd_tcp_addresses" && d.registrar != nil {
-		d.registrar.SetAddresses(o.LookupdTCPAddresses)
+	s.d.options.Store(&o)
+	if opt == "nsqlookupd_tcp_addresses" {
+		s.d.lookup.registrar.SetAddresses(o.LookupdTCPAddresses)
 	}
 	return nil
+}
+
+// doDrain is PUT /config/drain: what SIGTERM does, for a preStop hook or
+// an operator.
+func (s *httpServer) doDrain(w http.ResponseWriter, r *http.Request) (any, error) {
+	s.d.StartDrain(s.d.opts().DrainTimeout)
+	return nil, nil
 }

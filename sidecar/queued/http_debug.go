@@ -12,10 +12,10 @@ import (
 
 // debugRoutes are nsqd's: pprof's handlers at the same paths, the block
 // profile rate and a forced release of memory to the OS.
-func (d *Daemon) debugRoutes(rt *httpapi.Router) {
+func (s *httpServer) debugRoutes(rt *httpapi.Router) {
 	httpapi.PprofRoutes(rt, "/debug/pprof/")
-	rt.Handle("PUT", "/debug/setblockrate", d.plainText(setBlockRate, true))
-	rt.Handle("POST", "/debug/freememory", d.plainText(freeMemory, true))
+	rt.Handle("PUT", "/debug/setblockrate", s.plainText(setBlockRate, true))
+	rt.Handle("POST", "/debug/freememory", s.plainText(freeMemory, true))
 }
 
 func setBlockRate(w http.ResponseWriter, r *http.Request) (any, error) {

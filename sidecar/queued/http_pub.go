@@ -17,19 +17,19 @@ var boolParams = map[string]bool{"true": true, "1": true, "false": false, "0": f
 
 // pubTopic reads the topic of /pub and /mpub and, as nsqd does, creates
 // it before anything else is checked; a draining daemon creates nothing.
-func (d *Daemon) pubTopic(r *http.Request) (url.Values, string, error) {
+func (s *httpServer) pubTopic(r *http.Request) (url.Values, string, error) {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		d.logf("ERROR", "failed to parse request params - %s", err)
+		s.d.log.Logf("ERROR", "failed to parse request params - %s", err)
 		return nil, "", apiErr(400, "INVALID_REQUEST")
 	}
-	name, err := d.topicParam(v)
+	name, err := s.topicParam(v)
 	if err != nil {
 		return nil, "", err
 	}
-	if !d.draining() {
-		if _, err := d.GetTopic(name); err != nil {
-			d.logf("ERROR", "creating topic %s: %v", name, err)
+	if !s.d.drain.draining() {
+		if _, err := s.d.GetTopic(name); err != nil {
+			s.d.log.Logf("ERROR", "creating topic %s: %v", name, err)
 			return nil, "", pubFailed(err)
 		}
 	}
@@ -48,8 +48,8 @@ func pubFailed(err error) error {
 
 // doPUB publishes the body as one message, deferred by defer= ms. A put
 // that fails, draining included, is 503 EXITING (see pubFailed).
-func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
-	o := d.opts()
+func (s *httpServer) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
+	o := s.d.opts()
 	if r.ContentLength > o.MaxMsgSize {
 		return nil, apiErr(413, "MSG_TOO_BIG")
 	}
@@ -63,7 +63,7 @@ func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 	case len(body) == 0:
 		return nil, apiErr(400, "MSG_EMPTY")
 	}
-	v, topic, err := d.pubTopic(r)
+	v, topic, err := s.pubTopic(r)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +75,8 @@ func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 			return nil, apiErr(400, "INVALID_DEFER")
 		}
 	}
-	if err := d.publish(topic, body, delay); err != nil {
-		d.logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
+	if err := s.d.publish(topic, body, delay); err != nil {
+		s.d.log.Logf("ERROR", "HTTP PUB to %s failed: %v", topic, err)
 		return nil, pubFailed(err)
 	}
 	return "OK", nil
@@ -84,54 +84,41 @@ func (d *Daemon) doPUB(w http.ResponseWriter, r *http.Request) (any, error) {
 
 // doMPUB publishes a batch: newline-separated messages, or with binary=
 // true (any value but false or 0) MPUB's framing without its size prefix.
-func (d *Daemon) doMPUB(w http.ResponseWriter, r *http.Request) (any, error) {
-	if r.ContentLength > d.opts().MaxBodySize {
+func (s *httpServer) doMPUB(w http.ResponseWriter, r *http.Request) (any, error) {
+	if r.ContentLength > s.d.opts().MaxBodySize {
 		return nil, apiErr(413, "BODY_TOO_BIG")
 	}
-	v, topic, err := d.pubTopic(r)
+	v, topic, err := s.pubTopic(r)
 	if err != nil {
 		return nil, err
 	}
 	binary := false
-	if s, ok := queryFirst(v, "binary"); ok {
-		if binary, ok = boolParams[s]; !ok {
+	if val, ok := queryFirst(v, "binary"); ok {
+		if binary, ok = boolParams[val]; !ok {
 			binary = true
-			d.logf("WARN", "deprecated value '%s' used for /mpub binary param", s)
+			s.d.log.Logf("WARN", "deprecated value '%s' used for /mpub binary param", val)
 		}
 	}
 	var msgs []*Message
 	if binary {
-		msgs, err = d.readBinaryMPUB(r.Body)
+		msgs, err = s.readBinaryMPUB(r.Body)
 	} else {
-		msgs, err = d.readTextMPUB(r.Body)
+		msgs, err = s.readTextMPUB(r.Body)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := d.publishBatch(topic, msgs); err != nil {
-		d.logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
+	if err := s.d.publishBatch(topic, msgs); err != nil {
+		s.d.log.Logf("ERROR", "HTTP MPUB to %s failed: %v", topic, err)
 		return nil, pubFailed(err)
 	}
 	return "OK", nil
 }
 
-// publishBatch is MPUB's path, TCP and HTTP: refused while draining.
-func (d *Daemon) publishBatch(topic string, msgs []*Message) error {
-	if err := d.admitPublish(); err != nil {
-		return err
-	}
-	defer d.publishDone()
-	t, err := d.GetTopic(topic)
-	if err != nil {
-		return err
-	}
-	return t.PutMessages(msgs)
-}
-
 // readBinaryMPUB parses a count and size-prefixed messages, with TCP
 // MPUB's checks; errors are 413 with the TCP code less its "E_".
-func (d *Daemon) readBinaryMPUB(body io.Reader) ([]*Message, error) {
-	msgs, err := d.readMPUB(&client{Reader: bufio.NewReader(body)})
+func (s *httpServer) readBinaryMPUB(body io.Reader) ([]*Message, error) {
+	msgs, err := (&protocolV2{d: s.d}).readMPUB(&client{Reader: bufio.NewReader(body)})
 	if err != nil {
 		var ce *protocol.ClientErr
 		if errors.As(err, &ce) && len(ce.Code) > 2 {
@@ -143,8 +130,8 @@ func (d *Daemon) readBinaryMPUB(body io.Reader) ([]*Message, error) {
 }
 
 // readTextMPUB splits the body at newlines, skipping empty lines.
-func (d *Daemon) readTextMPUB(body io.Reader) ([]*Message, error) {
-	o := d.opts()
+func (s *httpServer) readTextMPUB(body io.Reader) ([]*Message, error) {
+	o := s.d.opts()
 	readMax := o.MaxBodySize + 1
 	rd := bufio.NewReader(io.LimitReader(body, readMax))
 	var msgs []*Message
@@ -165,7 +152,7 @@ func (d *Daemon) readTextMPUB(body io.Reader) ([]*Message, error) {
 			return nil, apiErr(413, "MSG_TOO_BIG")
 		}
 		if len(line) > 0 {
-			msgs = append(msgs, newMessage(d.ids.next(), line))
+			msgs = append(msgs, newMessage(s.d.ids.next(), line))
 		}
 		if err == io.EOF {
 			return msgs, nil

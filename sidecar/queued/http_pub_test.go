@@ -73,7 +73,7 @@ func TestHTTPPubDefer(t *testing.T) {
 func TestHTTPPubWhileDraining(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, nil)
-	d.drainMode.Store(true)
+	d.drain.mode.Store(true)
 	httpPost(t, d, "/pub?topic=t", []byte("x")).expectErr(t, 503, "EXITING")
 	httpPost(t, d, "/mpub?topic=t", []byte("x\ny")).expectErr(t, 503, "EXITING")
 	httpPost(t, d, "/mpub?topic=t&binary=true", mpubBody("x")).expectErr(t, 503, "EXITING")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -24,8 +25,8 @@ type statsResponse struct {
 // doStats answers /stats: text unless format=json; topic= and channel=
 // narrow it; include_clients= and include_mem= (true unless false or 0)
 // add clients and producers, and memory.
-func (d *Daemon) doStats(w http.ResponseWriter, r *http.Request) (any, error) {
-	v, err := d.reqParams(r)
+func (s *httpServer) doStats(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := s.reqParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -35,17 +36,17 @@ func (d *Daemon) doStats(w http.ResponseWriter, r *http.Request) (any, error) {
 	withClients := boolParam(v.Get("include_clients"))
 	withMem := boolParam(v.Get("include_mem"))
 
-	st := d.getStats(topic, channel, withClients)
-	health, _ := d.health()
+	st := s.getStats(topic, channel, withClients)
+	health, _ := s.health()
 	var ms *memStats
 	if withMem {
 		m := getMemStats()
 		ms = &m
 	}
 	if format != "json" {
-		return printStats(st, ms, health, d.startTime), nil
+		return printStats(st, ms, health, s.d.startTime), nil
 	}
-	return statsResponse{Version, health, d.startTime.Unix(), st.Topics, ms, st.Producers}, nil
+	return statsResponse{Version, health, s.d.startTime.Unix(), st.Topics, ms, st.Producers}, nil
 }
 
 // boolParam is nsqd's reading of include_clients and include_mem: only
@@ -179,4 +180,51 @@ func (s clientStats) String() string {
 	}
 	return fmt.Sprintf("[%s %-21s] state: %d inflt: %-4d rdy: %-4d fin: %-8d re-q: %-8d msgs: %-8d connected: %s",
 		s.Version, id, s.State, s.InFlightCount, s.ReadyCount, s.FinishCount, s.RequeueCount, s.MessageCount, connected)
+}
+
+// getStats collects nsqd's GetStats: every topic (or the named one, with
+// every channel or the named one) sorted by name, and with clients, the
+// consumers of each channel and the producers (clients that published).
+// A named topic or channel that does not exist gives no topics at all.
+func (s *httpServer) getStats(topic, channel string, withClients bool) daemonStats {
+	var st daemonStats
+	topics := s.sortedTopics()
+	if topic != "" {
+		t, err := s.d.GetExistingTopic(topic)
+		if err != nil {
+			return st
+		}
+		topics = []*Topic{t}
+	}
+	st.Topics = make([]topicStats, 0, len(topics))
+	for _, t := range topics {
+		chans := t.sortedChannels()
+		if channel != "" {
+			c, err := t.GetExistingChannel(channel)
+			if err != nil {
+				continue
+			}
+			chans = []*Channel{c}
+		}
+		cs := make([]channelStats, 0, len(chans))
+		for _, c := range chans {
+			cs = append(cs, c.stats(topic, withClients))
+		}
+		st.Topics = append(st.Topics, t.stats(cs))
+	}
+	if withClients {
+		st.Producers = s.d.clients.producerStats(topic)
+	}
+	return st
+}
+
+func (s *httpServer) sortedTopics() []*Topic {
+	s.d.topicsMu.RLock()
+	out := make([]*Topic, 0, len(s.d.topics))
+	for _, t := range s.d.topics {
+		out = append(out, t)
+	}
+	s.d.topicsMu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }

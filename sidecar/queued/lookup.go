@@ -10,11 +10,20 @@ import (
 	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
-// newRegistrar prepares registration with every --lookupd-tcp-address
-// (every address behind each name, re-resolved every
-// --lookupd-resolve-interval); Main starts it. It is made in New so that
-// topics created before Main are registered without a race.
-func (d *Daemon) newRegistrar() {
+// lookupPeers registers the daemon's topics and channels with every
+// --lookupd-tcp-address (every address behind each name, re-resolved every
+// --lookupd-resolve-interval), and asks them which channels a new topic
+// should have.
+type lookupPeers struct {
+	d         *Daemon
+	registrar *registrar.Registrar
+}
+
+// newLookupPeers prepares the registrations; Main starts them. It is
+// called in New so that topics created before Main are registered
+// without a race.
+func newLookupPeers(d *Daemon) *lookupPeers {
+	l := &lookupPeers{d: d}
 	o := d.opts()
 	// Made even without addresses: PUT /config/nsqlookupd_tcp_addresses
 	// may give some later.
@@ -25,23 +34,24 @@ func (d *Daemon) newRegistrar() {
 	if httpPort == 0 {
 		httpPort = d.HTTPAddr().Port
 	}
-	d.registrar = registrar.New(registrar.Options{
+	l.registrar = registrar.New(registrar.Options{
 		Addresses:       o.LookupdTCPAddresses,
 		ResolveInterval: o.LookupResolveInterval,
 		Resolver:        o.LookupResolver,
 		Identity: registrar.Identity{BroadcastAddress: o.BroadcastAddress,
 			TCPPort: tcpPort, HTTPPort: httpPort, Version: Version},
-		Logf: func(format string, args ...any) { d.logf("INFO", "LOOKUP: "+format, args...) },
-	}, d.registrations)
+		Logf: func(format string, args ...any) { d.log.Logf("INFO", "LOOKUP: "+format, args...) },
+	}, l.registrations)
+	return l
 }
 
 // registrations is what a (re)connected lookupd is told: each channel, and
 // each topic without channels.
-func (d *Daemon) registrations() []registrar.Registration {
+func (l *lookupPeers) registrations() []registrar.Registration {
 	var regs []registrar.Registration
-	d.topicsMu.RLock()
-	defer d.topicsMu.RUnlock()
-	for _, t := range d.topics {
+	l.d.topicsMu.RLock()
+	defer l.d.topicsMu.RUnlock()
+	for _, t := range l.d.topics {
 		chans := t.sortedChannels()
 		if len(chans) == 0 {
 			regs = append(regs, registrar.Registration{Topic: t.name})
@@ -53,35 +63,31 @@ func (d *Daemon) registrations() []registrar.Registration {
 	return regs
 }
 
-func (d *Daemon) register(topic, channel string) {
-	if d.registrar != nil {
-		d.registrar.Register(registrar.Registration{Topic: topic, Channel: channel})
-	}
+func (l *lookupPeers) register(topic, channel string) {
+	l.registrar.Register(registrar.Registration{Topic: topic, Channel: channel})
 }
 
-func (d *Daemon) unregister(topic, channel string) {
-	if d.registrar != nil {
-		d.registrar.Unregister(registrar.Registration{Topic: topic, Channel: channel})
-	}
+func (l *lookupPeers) unregister(topic, channel string) {
+	l.registrar.Unregister(registrar.Registration{Topic: topic, Channel: channel})
 }
 
-func (d *Daemon) topicCreated(t *Topic)               { d.register(t.name, "") }
-func (d *Daemon) topicDeleted(t *Topic)               { d.unregister(t.name, "") }
-func (d *Daemon) channelCreated(t *Topic, c *Channel) { d.register(t.name, c.name) }
-func (d *Daemon) channelDeleted(t *Topic, c *Channel) { d.unregister(t.name, c.name) }
+func (l *lookupPeers) topicCreated(t *Topic)               { l.register(t.name, "") }
+func (l *lookupPeers) topicDeleted(t *Topic)               { l.unregister(t.name, "") }
+func (l *lookupPeers) channelCreated(t *Topic, c *Channel) { l.register(t.name, c.name) }
+func (l *lookupPeers) channelDeleted(t *Topic, c *Channel) { l.unregister(t.name, c.name) }
 
 var lookupHTTP = &http.Client{Timeout: 2 * time.Second}
 
 // precreateChannels creates, on a new topic, the channels lookupd knows for
 // it, before the topic delivers anything: as nsqd does, so consumers
 // registered elsewhere miss nothing published here.
-func (d *Daemon) precreateChannels(t *Topic) {
-	if d.registrar == nil || len(d.opts().LookupdTCPAddresses) == 0 {
+func (l *lookupPeers) precreateChannels(t *Topic) {
+	if len(l.d.opts().LookupdTCPAddresses) == 0 {
 		return
 	}
-	addrs := d.registrar.LookupdHTTPAddrs()
+	addrs := l.registrar.LookupdHTTPAddrs()
 	if len(addrs) == 0 {
-		d.logf("WARN", "no available nsqlookupd to query for channels to pre-create for new topic %s", t.name)
+		l.d.log.Logf("WARN", "no available nsqlookupd to query for channels to pre-create for new topic %s", t.name)
 		return
 	}
 	for _, addr := range addrs {
@@ -90,7 +96,7 @@ func (d *Daemon) precreateChannels(t *Topic) {
 		}
 		r, err := lookupHTTP.Get("http://" + addr + "/channels?topic=" + url.QueryEscape(t.name))
 		if err != nil {
-			d.logf("WARN", "LOOKUP: %s: %v", addr, err)
+			l.d.log.Logf("WARN", "LOOKUP: %s: %v", addr, err)
 			continue
 		}
 		err = json.NewDecoder(r.Body).Decode(&resp)

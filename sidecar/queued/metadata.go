@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/sidequeue/sidequeue/internal/protocol"
 	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
@@ -14,6 +17,13 @@ import (
 // The metadata file is nsqd's nsqd.dat, in nsqd's JSON shape: the topics and
 // channels that exist and whether each is paused. Ephemeral ones are left out.
 const metadataFile = "nsqd.dat"
+
+// metadataStore keeps nsqd.dat true to the daemon's topics and channels.
+type metadataStore struct {
+	d       *Daemon
+	mu      sync.Mutex  // one rewrite at a time
+	loading atomic.Bool // the file is being loaded: do not rewrite it
+}
 
 type metadata struct {
 	Topics  []topicMetadata `json:"topics"`
@@ -35,27 +45,27 @@ type channelMetadata struct {
 	Paused bool   `json:"paused"`
 }
 
-// loadMetadata creates the topics and channels the data path holds. A
+// load creates the topics and channels the data path holds. A
 // larger --max-msg-size than ever before is saved before anything is
 // written with it.
-func (d *Daemon) loadMetadata() error {
-	m, err := d.readMetadata()
+func (ms *metadataStore) load() error {
+	m, err := ms.read()
 	if err != nil {
 		return err
 	}
-	d.recordLimit = max(d.opts().MaxMsgSize, m.MaxMsgSize)
-	if err := d.createSaved(m); err != nil {
+	ms.d.recordLimit = max(ms.d.opts().MaxMsgSize, m.MaxMsgSize)
+	if err := ms.createSaved(m); err != nil {
 		return err
 	}
-	if d.recordLimit > m.MaxMsgSize {
-		return d.persistMetadata()
+	if ms.d.recordLimit > m.MaxMsgSize {
+		return ms.persist()
 	}
 	return nil
 }
 
-func (d *Daemon) readMetadata() (metadata, error) {
+func (ms *metadataStore) read() (metadata, error) {
 	var m metadata
-	b, err := os.ReadFile(d.dataFile(metadataFile))
+	b, err := os.ReadFile(ms.path())
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
@@ -63,27 +73,27 @@ func (d *Daemon) readMetadata() (metadata, error) {
 		return m, fmt.Errorf("read metadata: %w", err)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("metadata %s is not valid JSON (%v): fix or remove it", d.dataFile(metadataFile), err)
+		return m, fmt.Errorf("metadata %s is not valid JSON (%v): fix or remove it", ms.path(), err)
 	}
 	return m, nil
 }
 
-func (d *Daemon) createSaved(m metadata) error {
-	d.loading.Store(true)
-	defer d.loading.Store(false)
+func (ms *metadataStore) createSaved(m metadata) error {
+	ms.loading.Store(true)
+	defer ms.loading.Store(false)
 	for _, tm := range m.Topics {
 		if !protocol.ValidName(tm.Name) {
-			d.logf("WARN", "skipping creation of invalid topic %s", tm.Name)
+			ms.d.log.Logf("WARN", "skipping creation of invalid topic %s", tm.Name)
 			continue
 		}
-		t, err := d.GetTopic(tm.Name)
+		t, err := ms.d.GetTopic(tm.Name)
 		if err != nil {
 			return err
 		}
 		t.paused.Store(tm.Paused)
 		for _, cm := range tm.Channels {
 			if !protocol.ValidName(cm.Name) {
-				d.logf("WARN", "skipping creation of invalid channel %s", cm.Name)
+				ms.d.log.Logf("WARN", "skipping creation of invalid channel %s", cm.Name)
 				continue
 			}
 			c, err := t.GetChannel(cm.Name)
@@ -97,11 +107,11 @@ func (d *Daemon) createSaved(m metadata) error {
 	return nil
 }
 
-func (d *Daemon) snapshotMetadata() metadata {
-	m := metadata{Topics: []topicMetadata{}, Version: Version, MaxMsgSize: d.recordLimit}
-	d.topicsMu.RLock()
-	defer d.topicsMu.RUnlock()
-	for _, t := range d.topics {
+func (ms *metadataStore) snapshot() metadata {
+	m := metadata{Topics: []topicMetadata{}, Version: Version, MaxMsgSize: ms.d.recordLimit}
+	ms.d.topicsMu.RLock()
+	defer ms.d.topicsMu.RUnlock()
+	for _, t := range ms.d.topics {
 		if t.ephemeral || t.deleting.Load() {
 			continue
 		}
@@ -116,36 +126,38 @@ func (d *Daemon) snapshotMetadata() metadata {
 	return m
 }
 
-// persistMetadata replaces the metadata file atomically and durably; a
+// persist replaces the metadata file atomically and durably; a
 // failure makes the daemon unhealthy until the next success.
-func (d *Daemon) persistMetadata() error {
-	if d.loading.Load() {
+func (ms *metadataStore) persist() error {
+	if ms.loading.Load() {
 		return nil
 	}
-	d.metaMu.Lock()
-	defer d.metaMu.Unlock()
-	err := d.writeMetadata(d.snapshotMetadata())
-	d.healthState.report(metadataOwner, err)
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	err := ms.write(ms.snapshot())
+	ms.d.healthState.report(metadataOwner, err)
 	return err
 }
 
 // persistExistence saves the metadata after a topic or channel was created
 // or deleted; ephemeral ones are not in it, so they cost no write.
-func (d *Daemon) persistExistence(ephemeral bool) error {
+func (ms *metadataStore) persistExistence(ephemeral bool) error {
 	if ephemeral {
 		return nil
 	}
-	return d.persistMetadata()
+	return ms.persist()
 }
 
-func (d *Daemon) writeMetadata(m metadata) error {
+func (ms *metadataStore) write(m metadata) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	path := d.dataFile(metadataFile)
+	path := ms.path()
 	if err := diskqueue.ReplaceFile(path, b); err != nil {
 		return fmt.Errorf("saving the metadata %s: %w", path, err)
 	}
 	return nil
 }
+
+func (ms *metadataStore) path() string { return filepath.Join(ms.d.opts().DataPath, metadataFile) }

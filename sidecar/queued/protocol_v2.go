@@ -10,6 +10,10 @@ import (
 	"github.com/sidequeue/sidequeue/internal/protocol"
 )
 
+// protocolV2 speaks nsqd's TCP protocol V2 on the daemon's connections: the command
+// handlers, named after the wire verbs, and each client's message pump.
+type protocolV2 struct{ d *Daemon }
+
 var (
 	okBytes        = []byte("OK")
 	heartbeatBytes = []byte("_heartbeat_")
@@ -18,11 +22,11 @@ var (
 
 // ioLoop reads and executes a client's commands until it disconnects or a
 // fatal error; a message pump beside it delivers messages.
-func (d *Daemon) ioLoop(c *client) error {
+func (p *protocolV2) ioLoop(c *client) error {
 	pumpStarted := make(chan struct{})
-	go d.messagePump(c, pumpStarted)
+	go p.messagePump(c, pumpStarted)
 	<-pumpStarted
-	err := d.readCommands(c)
+	err := p.readCommands(c)
 	close(c.exitChan)
 	if c.channel != nil {
 		c.channel.RemoveClient(c.ID)
@@ -30,7 +34,7 @@ func (d *Daemon) ioLoop(c *client) error {
 	return err
 }
 
-func (d *Daemon) readCommands(c *client) error {
+func (p *protocolV2) readCommands(c *client) error {
 	for {
 		if c.heartbeatInterval > 0 {
 			c.SetReadDeadline(time.Now().Add(c.heartbeatInterval * 2))
@@ -46,20 +50,20 @@ func (d *Daemon) readCommands(c *client) error {
 		}
 		line = bytes.TrimSuffix(line[:len(line)-1], []byte("\r"))
 		params := bytes.Split(line, separator)
-		resp, err := d.exec(c, params)
+		resp, err := p.exec(c, params)
 		if err != nil {
 			var ce *protocol.ClientErr
 			if !errors.As(err, &ce) {
 				ce = protocol.NewFatalClientErr(err, "E_INVALID", err.Error())
 			}
-			d.logf("ERROR", "[%s] - %s", c, ce.Error())
-			if sendErr := d.send(c, protocol.FrameTypeError, []byte(ce.Error())); sendErr != nil || ce.Fatal {
+			p.d.log.Logf("ERROR", "[%s] - %s", c, ce.Error())
+			if sendErr := p.send(c, protocol.FrameTypeError, []byte(ce.Error())); sendErr != nil || ce.Fatal {
 				return ce
 			}
 			continue
 		}
 		if resp != nil {
-			if err := d.send(c, protocol.FrameTypeResponse, resp); err != nil {
+			if err := p.send(c, protocol.FrameTypeResponse, resp); err != nil {
 				return fmt.Errorf("failed to send response - %w", err)
 			}
 		}
@@ -67,7 +71,7 @@ func (d *Daemon) readCommands(c *client) error {
 }
 
 // send writes a frame and, unless it is a message, flushes it.
-func (d *Daemon) send(c *client, frameType int32, data []byte) error {
+func (p *protocolV2) send(c *client, frameType int32, data []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if err := protocol.WriteFrame(c.Writer, frameType, data); err != nil {
@@ -79,132 +83,50 @@ func (d *Daemon) send(c *client, frameType int32, data []byte) error {
 	return nil
 }
 
-func (d *Daemon) exec(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) exec(c *client, params [][]byte) ([]byte, error) {
 	cmd := string(params[0])
 	if cmd == "IDENTIFY" {
-		return d.IDENTIFY(c, params)
+		return p.identify(c, params)
 	}
-	if d.opts().TLSRequired != TLSNotRequired && !c.tls.Load() {
+	if p.d.opts().TLSRequired != TLSNotRequired && !c.tls.Load() {
 		return nil, protocol.NewFatalClientErr(nil, "E_INVALID",
 			fmt.Sprintf("cannot %s in current state (TLS required)", cmd))
 	}
 	switch cmd {
 	case "FIN":
-		return d.FIN(c, params)
+		return p.fin(c, params)
 	case "RDY":
-		return d.RDY(c, params)
+		return p.rdy(c, params)
 	case "REQ":
-		return d.REQ(c, params)
+		return p.req(c, params)
 	case "PUB":
-		return d.PUB(c, params)
+		return p.pub(c, params)
 	case "MPUB":
-		return d.MPUB(c, params)
+		return p.mpub(c, params)
 	case "DPUB":
-		return d.DPUB(c, params)
+		return p.dpub(c, params)
 	case "NOP":
 		return nil, nil
 	case "TOUCH":
-		return d.TOUCH(c, params)
+		return p.touch(c, params)
 	case "SUB":
-		return d.SUB(c, params)
+		return p.sub(c, params)
 	case "CLS":
-		return d.CLS(c, params)
+		return p.cls(c, params)
 	case "AUTH":
-		return d.AUTH(c, params)
+		return p.auth(c, params)
 	}
 	return nil, protocol.NewFatalClientErr(nil, "E_INVALID", fmt.Sprintf("invalid command %s", params[0]))
 }
 
-// messagePump delivers a subscribed client's messages as its RDY allows,
-// buffering writes and flushing them every output buffer timeout.
-func (d *Daemon) messagePump(c *client, started chan struct{}) {
-	var ch *Channel
-	subEvents, identifyEvents := c.subEventChan, c.identifyChan
-	c.writeMu.Lock()
-	bufferTimeout, heartbeat, msgTimeout := c.outputBufferTimeout, c.heartbeatInterval, c.msgTimeout
-	c.writeMu.Unlock()
-	bufferTicker := newTicker(bufferTimeout)
-	heartbeatTicker := newTicker(heartbeat)
-	defer func() { bufferTicker.stop(); heartbeatTicker.stop() }()
-	sampleRate := int32(0)
-	flushed := true
-	buf := make([]byte, 0, 1024)
-	close(started)
-	for {
-		var mem chan *Message
-		var disk chan diskMessage
-		var flushC <-chan time.Time
-		switch {
-		case ch == nil || !c.isReadyForMessages():
-			if err := d.flushClient(c); err != nil {
-				d.pumpFailed(c, err)
-				return
-			}
-			flushed = true
-		case flushed:
-			mem, disk = ch.mem.ch, ch.fromDisk.out
-		default:
-			mem, disk, flushC = ch.mem.ch, ch.fromDisk.out, bufferTicker.c()
-		}
-		var m *Message
-		fromDisk := false
-		select {
-		case <-flushC:
-			if err := d.flushClient(c); err != nil {
-				d.pumpFailed(c, err)
-				return
-			}
-			flushed = true
-			continue
-		case <-c.readyStateChan:
-			continue
-		case ch = <-subEvents:
-			subEvents = nil
-			continue
-		case ev := <-identifyEvents:
-			identifyEvents = nil
-			bufferTicker.reset(ev.outputBufferTimeout)
-			heartbeatTicker.reset(ev.heartbeatInterval)
-			sampleRate, msgTimeout = ev.sampleRate, ev.msgTimeout
-			continue
-		case <-heartbeatTicker.c():
-			if err := d.send(c, protocol.FrameTypeResponse, heartbeatBytes); err != nil {
-				d.pumpFailed(c, err)
-				return
-			}
-			continue
-		case dm := <-disk:
-			if dm.dueAt > time.Now().UnixNano() {
-				ch.startDeferred(dm.msg, dm.dueAt) // deferred before a restart
-				ch.fromDisk.taken()
-				continue
-			}
-			m, fromDisk = dm.msg, true
-		case m = <-mem:
-		case <-c.exitChan:
-			return
-		}
-		if !ch.startDelivery(m, fromDisk, c.ID, msgTimeout, sampleRate) {
-			continue
-		}
-		c.sendingMessage()
-		buf = m.appendWire(buf[:0])
-		if err := d.send(c, protocol.FrameTypeMessage, buf); err != nil {
-			d.pumpFailed(c, err)
-			return
-		}
-		flushed = false
-	}
-}
-
-func (d *Daemon) flushClient(c *client) error {
+func (p *protocolV2) flushClient(c *client) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	return c.flush()
 }
 
-func (d *Daemon) pumpFailed(c *client, err error) {
-	d.logf("ERROR", "PROTOCOL(V2): [%s] messagePump error - %s", c, err)
+func (p *protocolV2) pumpFailed(c *client, err error) {
+	p.d.log.Logf("ERROR", "PROTOCOL(V2): [%s] messagePump error - %s", c, err)
 	c.close()
 }
 

@@ -19,11 +19,11 @@ func fatal(code, format string, args ...any) error {
 	return protocol.NewFatalClientErr(nil, code, fmt.Sprintf(format, args...))
 }
 
-func (d *Daemon) IDENTIFY(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) identify(c *client, params [][]byte) ([]byte, error) {
 	if c.state.Load() != stateInit {
 		return nil, fatal("E_INVALID", "cannot IDENTIFY in current state")
 	}
-	body, err := d.readBody(c, "IDENTIFY", "E_BAD_BODY", "body")
+	body, err := p.readBody(c, "IDENTIFY", "E_BAD_BODY", "body")
 	if err != nil {
 		return nil, err
 	}
@@ -37,17 +37,17 @@ func (d *Daemon) IDENTIFY(c *client, params [][]byte) ([]byte, error) {
 	if !data.FeatureNegotiation {
 		return okBytes, nil
 	}
-	return nil, d.negotiate(c, data)
+	return nil, p.negotiate(c, data)
 }
 
 // readBody reads a 4-byte size and that many bytes, checked against
 // --max-body-size, with nsqd's error texts for cmd.
-func (d *Daemon) readBody(c *client, cmd, code, what string) ([]byte, error) {
+func (p *protocolV2) readBody(c *client, cmd, code, what string) ([]byte, error) {
 	n, err := readLen(c)
 	if err != nil {
 		return nil, protocol.NewFatalClientErr(err, code, cmd+" failed to read "+what+" size")
 	}
-	if max := d.opts().MaxBodySize; int64(n) > max {
+	if max := p.d.opts().MaxBodySize; int64(n) > max {
 		return nil, fatal(code, "%s %s too big %d > %d", cmd, what, n, max)
 	}
 	if n <= 0 {
@@ -67,21 +67,21 @@ func readLen(c *client) (int32, error) {
 	return int32(binary.BigEndian.Uint32(c.lenBuf[:])), nil
 }
 
-func (d *Daemon) AUTH(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) auth(c *client, params [][]byte) ([]byte, error) {
 	if c.state.Load() != stateInit {
 		return nil, fatal("E_INVALID", "cannot AUTH in current state")
 	}
 	if len(params) != 1 {
 		return nil, fatal("E_INVALID", "AUTH invalid number of parameters")
 	}
-	body, err := d.readBody(c, "AUTH", "E_BAD_BODY", "body")
+	body, err := p.readBody(c, "AUTH", "E_BAD_BODY", "body")
 	if err != nil {
 		return nil, err
 	}
 	if len(c.auth.Authorizations) > 0 {
 		return nil, fatal("E_INVALID", "AUTH already set")
 	}
-	if !d.authEnabled() {
+	if !p.authEnabled() {
 		return nil, fatal("E_AUTH_DISABLED", "AUTH disabled")
 	}
 	c.metaMu.Lock()
@@ -98,14 +98,14 @@ func (d *Daemon) AUTH(c *client, params [][]byte) ([]byte, error) {
 		IdentityURL     string `json:"identity_url"`
 		PermissionCount int    `json:"permission_count"`
 	}{c.auth.Identity, c.auth.IdentityURL, len(c.auth.Authorizations)})
-	if err := d.send(c, protocol.FrameTypeResponse, resp); err != nil {
+	if err := p.send(c, protocol.FrameTypeResponse, resp); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_AUTH_ERROR", "AUTH error "+err.Error())
 	}
 	return nil, nil
 }
 
-func (d *Daemon) checkAuth(c *client, cmd, topic, channel string) error {
-	if !d.authEnabled() {
+func (p *protocolV2) checkAuth(c *client, cmd, topic, channel string) error {
+	if !p.authEnabled() {
 		return nil
 	}
 	if len(c.auth.Authorizations) == 0 {
@@ -121,7 +121,7 @@ func (d *Daemon) checkAuth(c *client, cmd, topic, channel string) error {
 	return nil
 }
 
-func (d *Daemon) SUB(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) sub(c *client, params [][]byte) ([]byte, error) {
 	if c.state.Load() != stateInit {
 		return nil, fatal("E_INVALID", "cannot SUB in current state")
 	}
@@ -138,10 +138,10 @@ func (d *Daemon) SUB(c *client, params [][]byte) ([]byte, error) {
 	if !protocol.ValidName(channelName) {
 		return nil, fatal("E_BAD_CHANNEL", "SUB channel name %q is not valid", channelName)
 	}
-	if err := d.checkAuth(c, "SUB", topicName, channelName); err != nil {
+	if err := p.checkAuth(c, "SUB", topicName, channelName); err != nil {
 		return nil, err
 	}
-	ch, err := d.subscribe(c, topicName, channelName)
+	ch, err := p.subscribe(c, topicName, channelName)
 	if err != nil {
 		return nil, err
 	}
@@ -153,17 +153,17 @@ func (d *Daemon) SUB(c *client, params [][]byte) ([]byte, error) {
 
 // subscribe adds c to the channel, retrying once if an ephemeral topic or
 // channel was being deleted under it.
-func (d *Daemon) subscribe(c *client, topicName, channelName string) (*Channel, error) {
+func (p *protocolV2) subscribe(c *client, topicName, channelName string) (*Channel, error) {
 	for attempt := 1; ; attempt++ {
 		var ch *Channel
-		t, err := d.GetTopic(topicName)
+		t, err := p.d.GetTopic(topicName)
 		if err == nil {
 			ch, err = t.GetChannel(channelName)
 		}
 		if err == nil {
 			err = ch.AddClient(c)
 		}
-		deleted := errors.Is(err, errExiting) && !d.exitBegun()
+		deleted := errors.Is(err, errExiting) && !p.d.shell.Exiting()
 		if err != nil && !deleted {
 			return nil, protocol.NewFatalClientErr(err, "E_SUB_FAILED", "SUB failed "+err.Error())
 		}
@@ -180,7 +180,7 @@ func (d *Daemon) subscribe(c *client, topicName, channelName string) (*Channel, 
 	}
 }
 
-func (d *Daemon) RDY(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) rdy(c *client, params [][]byte) ([]byte, error) {
 	state := c.state.Load()
 	if state == stateClosing {
 		return nil, nil // RDY after CLS is ignored
@@ -196,7 +196,7 @@ func (d *Daemon) RDY(c *client, params [][]byte) ([]byte, error) {
 		}
 		count = int64(n)
 	}
-	if max := d.opts().MaxRdyCount; count < 0 || count > max {
+	if max := p.d.opts().MaxRdyCount; count < 0 || count > max {
 		return nil, fatal("E_INVALID", "RDY count %d out of range 0-%d", count, max)
 	}
 	c.setReadyCount(count)
@@ -212,3 +212,5 @@ func parseBase10(b []byte) (uint64, error) {
 	}
 	return strconv.ParseUint(string(b), 10, 64)
 }
+
+func (p *protocolV2) authEnabled() bool { return len(p.d.opts().AuthHTTPAddresses) > 0 }

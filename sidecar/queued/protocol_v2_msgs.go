@@ -1,7 +1,6 @@
 package queued
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -25,7 +24,7 @@ func inFlightCommand(c *client, params [][]byte, cmd string, minParams int) (Mes
 	return id, nil
 }
 
-func (d *Daemon) FIN(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) fin(c *client, params [][]byte) ([]byte, error) {
 	id, err := inFlightCommand(c, params, "FIN", 2)
 	if err != nil {
 		return nil, err
@@ -37,7 +36,7 @@ func (d *Daemon) FIN(c *client, params [][]byte) ([]byte, error) {
 	return nil, nil
 }
 
-func (d *Daemon) REQ(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) req(c *client, params [][]byte) ([]byte, error) {
 	id, err := inFlightCommand(c, params, "REQ", 3)
 	if err != nil {
 		return nil, err
@@ -47,7 +46,7 @@ func (d *Daemon) REQ(c *client, params [][]byte) ([]byte, error) {
 		return nil, protocol.NewFatalClientErr(err, "E_INVALID", fmt.Sprintf("REQ could not parse timeout %s", params[2]))
 	}
 	// Out-of-range delays are clamped, not refused, as nsqd does.
-	delay := min(time.Duration(ms)*time.Millisecond, d.opts().MaxReqTimeout)
+	delay := min(time.Duration(ms)*time.Millisecond, p.d.opts().MaxReqTimeout)
 	if err := c.channel.RequeueMessage(c.ID, id, delay); err != nil {
 		return nil, protocol.NewClientErr(err, "E_REQ_FAILED", fmt.Sprintf("REQ %s failed %s", id[:], err))
 	}
@@ -55,7 +54,7 @@ func (d *Daemon) REQ(c *client, params [][]byte) ([]byte, error) {
 	return nil, nil
 }
 
-func (d *Daemon) TOUCH(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) touch(c *client, params [][]byte) ([]byte, error) {
 	id, err := inFlightCommand(c, params, "TOUCH", 2)
 	if err != nil {
 		return nil, err
@@ -69,7 +68,7 @@ func (d *Daemon) TOUCH(c *client, params [][]byte) ([]byte, error) {
 	return nil, nil
 }
 
-func (d *Daemon) CLS(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) cls(c *client, params [][]byte) ([]byte, error) {
 	if c.state.Load() != stateSubscribed {
 		return nil, fatal("E_INVALID", "cannot CLS in current state")
 	}
@@ -78,7 +77,7 @@ func (d *Daemon) CLS(c *client, params [][]byte) ([]byte, error) {
 	return []byte("CLOSE_WAIT"), nil
 }
 
-func (d *Daemon) PUB(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) pub(c *client, params [][]byte) ([]byte, error) {
 	if len(params) < 2 {
 		return nil, fatal("E_INVALID", "PUB insufficient number of parameters")
 	}
@@ -86,21 +85,21 @@ func (d *Daemon) PUB(c *client, params [][]byte) ([]byte, error) {
 	if !protocol.ValidName(topicName) {
 		return nil, fatal("E_BAD_TOPIC", "PUB topic name %q is not valid", topicName)
 	}
-	body, err := d.readMessageBody(c, "PUB")
+	body, err := p.readMessageBody(c, "PUB")
 	if err != nil {
 		return nil, err
 	}
-	if err := d.checkAuth(c, "PUB", topicName, ""); err != nil {
+	if err := p.checkAuth(c, "PUB", topicName, ""); err != nil {
 		return nil, err
 	}
-	if err := d.publish(topicName, body, 0); err != nil {
+	if err := p.d.publish(topicName, body, 0); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_PUB_FAILED", "PUB failed "+err.Error())
 	}
 	c.publishedMessage(topicName, 1)
 	return okBytes, nil
 }
 
-func (d *Daemon) DPUB(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) dpub(c *client, params [][]byte) ([]byte, error) {
 	if len(params) < 3 {
 		return nil, fatal("E_INVALID", "DPUB insufficient number of parameters")
 	}
@@ -112,44 +111,25 @@ func (d *Daemon) DPUB(c *client, params [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_INVALID", fmt.Sprintf("DPUB could not parse timeout %s", params[2]))
 	}
-	delay, max := time.Duration(ms)*time.Millisecond, d.opts().MaxReqTimeout
+	delay, max := time.Duration(ms)*time.Millisecond, p.d.opts().MaxReqTimeout
 	if delay < 0 || delay > max {
 		return nil, fatal("E_INVALID", "DPUB timeout %d out of range 0-%d", ms, max/time.Millisecond)
 	}
-	body, err := d.readMessageBody(c, "DPUB")
+	body, err := p.readMessageBody(c, "DPUB")
 	if err != nil {
 		return nil, err
 	}
-	if err := d.checkAuth(c, "DPUB", topicName, ""); err != nil {
+	if err := p.checkAuth(c, "DPUB", topicName, ""); err != nil {
 		return nil, err
 	}
-	if err := d.publish(topicName, body, delay); err != nil {
+	if err := p.d.publish(topicName, body, delay); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_DPUB_FAILED", "DPUB failed "+err.Error())
 	}
 	c.publishedMessage(topicName, 1)
 	return okBytes, nil
 }
 
-// publish puts one message on a topic, deferred by delay if positive.
-func (d *Daemon) publish(topicName string, body []byte, delay time.Duration) error {
-	if err := d.admitPublish(); err != nil {
-		return err
-	}
-	defer d.publishDone()
-	t, err := d.GetTopic(topicName)
-	if err != nil {
-		return err
-	}
-	m := newMessage(d.ids.next(), body)
-	if delay > 0 {
-		m.deferUntil = time.Now().Add(delay).UnixNano()
-	}
-	return t.PutMessage(m)
-}
-
-var errDraining = errors.New("draining: this daemon accepts no new messages")
-
-func (d *Daemon) readMessageBody(c *client, cmd string) ([]byte, error) {
+func (p *protocolV2) readMessageBody(c *client, cmd string) ([]byte, error) {
 	n, err := readLen(c)
 	if err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", cmd+" failed to read message body size")
@@ -157,7 +137,7 @@ func (d *Daemon) readMessageBody(c *client, cmd string) ([]byte, error) {
 	if n <= 0 {
 		return nil, fatal("E_BAD_MESSAGE", "%s invalid message body size %d", cmd, n)
 	}
-	if max := d.opts().MaxMsgSize; int64(n) > max {
+	if max := p.d.opts().MaxMsgSize; int64(n) > max {
 		return nil, fatal("E_BAD_MESSAGE", "%s message too big %d > %d", cmd, n, max)
 	}
 	body := make([]byte, n)
@@ -167,7 +147,7 @@ func (d *Daemon) readMessageBody(c *client, cmd string) ([]byte, error) {
 	return body, nil
 }
 
-func (d *Daemon) MPUB(c *client, params [][]byte) ([]byte, error) {
+func (p *protocolV2) mpub(c *client, params [][]byte) ([]byte, error) {
 	if len(params) < 2 {
 		return nil, fatal("E_INVALID", "MPUB insufficient number of parameters")
 	}
@@ -175,7 +155,7 @@ func (d *Daemon) MPUB(c *client, params [][]byte) ([]byte, error) {
 	if !protocol.ValidName(topicName) {
 		return nil, fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name %q is not valid", topicName)
 	}
-	if err := d.checkAuth(c, "MPUB", topicName, ""); err != nil {
+	if err := p.checkAuth(c, "MPUB", topicName, ""); err != nil {
 		return nil, err
 	}
 	n, err := readLen(c)
@@ -185,22 +165,22 @@ func (d *Daemon) MPUB(c *client, params [][]byte) ([]byte, error) {
 	if n <= 0 {
 		return nil, fatal("E_BAD_BODY", "MPUB invalid body size %d", n)
 	}
-	if max := d.opts().MaxBodySize; int64(n) > max {
+	if max := p.d.opts().MaxBodySize; int64(n) > max {
 		return nil, fatal("E_BAD_BODY", "MPUB body too big %d > %d", n, max)
 	}
-	msgs, err := d.readMPUB(c)
+	msgs, err := p.readMPUB(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.publishBatch(topicName, msgs); err != nil {
+	if err := p.d.publishBatch(topicName, msgs); err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_MPUB_FAILED", "MPUB failed "+err.Error())
 	}
 	c.publishedMessage(topicName, uint64(len(msgs)))
 	return okBytes, nil
 }
 
-func (d *Daemon) readMPUB(c *client) ([]*Message, error) {
-	o := d.opts()
+func (p *protocolV2) readMPUB(c *client) ([]*Message, error) {
+	o := p.d.opts()
 	count, err := readLen(c)
 	if err != nil {
 		return nil, protocol.NewFatalClientErr(err, "E_BAD_BODY", "MPUB failed to read message count")
@@ -224,7 +204,7 @@ func (d *Daemon) readMPUB(c *client) ([]*Message, error) {
 		if _, err := io.ReadFull(c.Reader, body); err != nil {
 			return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", "MPUB failed to read message body")
 		}
-		msgs = append(msgs, newMessage(d.ids.next(), body))
+		msgs = append(msgs, newMessage(p.d.ids.next(), body))
 	}
 	return msgs, nil
 }

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/sidequeue/sidequeue/internal/logging"
 	"github.com/sidequeue/sidequeue/internal/protocol"
+	"github.com/sidequeue/sidequeue/internal/shell"
 	"github.com/sidequeue/sidequeue/internal/tcpserver"
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
-	"github.com/sidequeue/sidequeue/sidecar/registrar"
 )
 
 // Version is what queued reports as its version (nsqd's, for clients that
@@ -30,8 +29,7 @@ type Daemon struct {
 
 	topicsMu sync.RWMutex
 	topics   map[string]*Topic
-	loading  atomic.Bool // metadata is being loaded: do not rewrite it
-	metaMu   sync.Mutex
+	meta     metadataStore
 
 	dataPathLock *os.File // held open, and so locked, while the daemon runs
 	recordLimit  int64    // the largest message body the data path may hold
@@ -41,20 +39,14 @@ type Daemon struct {
 	tcp          *tcpserver.Server
 	tls          *tls.Config
 	clients      clientSet
-	drainMode    atomic.Bool
-	publishing   atomic.Int64 // publishes admitted and not yet stored (drain.go)
-	backlogLeft  atomic.Int64 // messages left when a drain ended: Main fails
+	drain        drainState
 	summary      summaryState
 	healthState  healthState
 	space        spaceGuard
-	registrar    *registrar.Registrar
+	lookup       *lookupPeers
 
-	loopsMu  sync.Mutex
-	exiting  bool                   // Exit has begun: no loop is started, no topic created; guarded by loopsMu
-	reason   atomic.Pointer[string] // why it stops, for the shutdown line (lifecycle.go)
-	exitOnce sync.Once
-	exit     chan struct{}
-	wg       sync.WaitGroup
+	log   *logging.Logger
+	shell *shell.Shell // the loops and the exit: once it begins, no loop is started, no topic created
 }
 
 // New validates opts, binds the listeners and loads the topics and
@@ -79,8 +71,10 @@ func New(opts *Options) (*Daemon, error) {
 		startTime: time.Now(),
 		ids:       newIDFactory(opts.NodeID),
 		topics:    map[string]*Topic{},
-		exit:      make(chan struct{}),
+		log:       logging.New("[queued] ", opts.LogLevel, opts.Logf),
+		shell:     shell.New(),
 	}
+	d.meta.d, d.drain.d, d.summary.d = d, d, d
 	d.options.Store(opts)
 	var err error
 	if d.dataPathLock, err = claimDataPath(opts.DataPath); err != nil {
@@ -97,21 +91,17 @@ func New(opts *Options) (*Daemon, error) {
 // data path.
 func (d *Daemon) start() error {
 	opts := d.opts()
-	d.tcp = tcpserver.New(d.serveV2)
-	d.tcp.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
+	d.tcp = tcpserver.New((&protocolV2{d: d}).serve)
+	d.tcp.Logf = func(format string, args ...any) { d.log.Logf("WARN", format, args...) }
 	var err error
 	if d.tls, err = buildTLSConfig(opts); err != nil {
 		return err
 	}
-	if d.tcpListener, err = net.Listen("tcp", opts.TCPAddress); err != nil {
-		return fmt.Errorf("listen on --tcp-address %s: %w", opts.TCPAddress, err)
+	if d.tcpListener, d.httpListener, err = shell.Listen(opts.TCPAddress, opts.HTTPAddress); err != nil {
+		return err
 	}
-	if d.httpListener, err = net.Listen("tcp", opts.HTTPAddress); err != nil {
-		d.tcpListener.Close()
-		return fmt.Errorf("listen on --http-address %s: %w", opts.HTTPAddress, err)
-	}
-	d.newRegistrar()
-	if err := d.loadMetadata(); err != nil {
+	d.lookup = newLookupPeers(d)
+	if err := d.meta.load(); err != nil {
 		d.tcpListener.Close()
 		d.httpListener.Close()
 		return err
@@ -143,92 +133,52 @@ func (d *Daemon) HTTPAddr() *net.TCPAddr { return d.httpListener.Addr().(*net.TC
 
 // Main serves until Exit is called.
 func (d *Daemon) Main() error {
-	d.logStart() // first: the registrar logs as soon as it starts
-	d.loopsMu.Lock()
-	if d.registrar != nil && !d.exiting { // Exit, once begun, may be closing it
-		d.registrar.Start()
-	}
-	d.loopsMu.Unlock()
+	d.logStart()                             // first: the registrar logs as soon as it starts
+	d.shell.Locked(d.lookup.registrar.Start) // Exit, once begun, may be closing it
 	if d.opts().DrainOnly {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
-	errc := make(chan error, 2)
-	d.goLoop(func() { errc <- d.tcp.Serve(d.tcpListener) })
-	d.goLoop(func() { errc <- d.serveHTTP(d.httpListener) })
-	d.goLoop(d.queueScanLoop)
-	select {
-	case err := <-errc:
-		if err != nil {
-			d.stopBecause("error: %v", err)
-			d.Exit()
-			return err
-		}
-		<-d.exit // a listener returns nil only when Exit closed it
-	case <-d.exit:
+	d.shell.Go(d.queueScanLoop)
+	err := d.shell.Serve(d.Exit,
+		func() error { return d.tcp.Serve(d.tcpListener) },
+		func() error { return (&httpServer{d: d}).serve(d.httpListener) })
+	if err != nil {
+		return err
 	}
-	if n := d.backlogLeft.Load(); n > 0 {
+	if n := d.drain.backlogLeft.Load(); n > 0 {
 		return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
 	}
 	return nil
 }
 
-// exitBegun reports whether Exit has begun.
-func (d *Daemon) exitBegun() bool {
-	d.loopsMu.Lock()
-	defer d.loopsMu.Unlock()
-	return d.exiting
-}
-
-// goLoop runs f as one of the daemon's loops, which Exit waits for; once
-// Exit has begun, it starts nothing (Exit may come before Main).
-func (d *Daemon) goLoop(f func()) {
-	d.loopsMu.Lock()
-	defer d.loopsMu.Unlock()
-	if d.exiting {
-		return
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-}
-
 // Exit stops serving, closes every topic and channel (keeping their
 // messages on disk) and saves the metadata.
-func (d *Daemon) Exit() {
-	d.exitOnce.Do(func() {
-		d.loopsMu.Lock()
-		d.exiting = true
-		d.loopsMu.Unlock()
-		d.logf("INFO", "EXIT: %s: stopping", d.stopReason())
-		held := d.backlog()
-		d.tcpListener.Close()
-		d.httpListener.Close()
-		if d.tcp != nil {
-			d.tcp.CloseAll()
+func (d *Daemon) Exit() { d.shell.Exit(d.shutdown, d.lookup.registrar.Close) }
+
+// shutdown is Exit's work, done before Main returns.
+func (d *Daemon) shutdown() {
+	d.log.Logf("INFO", "EXIT: %s: stopping", d.shell.StopReason())
+	held := d.backlog()
+	d.tcpListener.Close()
+	d.httpListener.Close()
+	if d.tcp != nil {
+		d.tcp.CloseAll()
+	}
+	if err := d.meta.persist(); err != nil {
+		d.log.Logf("ERROR", "failed to persist metadata - %s", err)
+	}
+	d.topicsMu.Lock()
+	for _, t := range d.topics {
+		if err := t.Close(); err != nil {
+			d.log.Logf("ERROR", "closing topic %s: %v", t.name, err)
 		}
-		if err := d.persistMetadata(); err != nil {
-			d.logf("ERROR", "failed to persist metadata - %s", err)
-		}
-		d.topicsMu.Lock()
-		for _, t := range d.topics {
-			if err := t.Close(); err != nil {
-				d.logf("ERROR", "closing topic %s: %v", t.name, err)
-			}
-		}
-		d.topicsMu.Unlock()
-		// Everything is on disk: the next daemon may have the data path,
-		// as soon as this one is seen to exit.
-		d.dataPathLock.Close()
-		// Before close(exit): Main returns then, and the process may end.
-		d.logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
-		close(d.exit)
-		d.wg.Wait()
-		if d.registrar != nil {
-			d.registrar.Close()
-		}
-	})
+	}
+	d.topicsMu.Unlock()
+	// Everything is on disk: the next daemon may have the data path,
+	// as soon as this one is seen to exit.
+	d.dataPathLock.Close()
+	// Last: Main returns next, and the process may end.
+	d.log.Logf("INFO", "EXIT: stopped; %d messages kept in %s", held, d.opts().DataPath)
 }
 
 // GetTopic returns the named topic, creating (and starting) it if need be.
@@ -239,7 +189,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	if ok {
 		return t, t.usable()
 	}
-	if d.exitBegun() {
+	if d.shell.Exiting() {
 		return nil, errExiting // nothing new once Exit has begun: its lock may be gone
 	}
 	d.topicsMu.Lock()
@@ -254,7 +204,7 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 	}
 	d.topics[name] = t
 	d.topicsMu.Unlock()
-	if err := d.persistExistence(t.ephemeral); err != nil {
+	if err := d.meta.persistExistence(t.ephemeral); err != nil {
 		// A topic that would not survive a crash is not created: what
 		// was published to it would be lost with it.
 		d.topicsMu.Lock()
@@ -265,10 +215,10 @@ func (d *Daemon) GetTopic(name string) (*Topic, error) {
 		t.Close()
 		return nil, fmt.Errorf("topic %s not created: %w", name, err)
 	}
-	d.logf("INFO", "TOPIC(%s): created", name)
-	d.topicCreated(t)
-	if !d.loading.Load() {
-		d.precreateChannels(t)
+	d.log.Logf("INFO", "TOPIC(%s): created", name)
+	d.lookup.topicCreated(t)
+	if !d.meta.loading.Load() {
+		d.lookup.precreateChannels(t)
 		t.Start()
 	}
 	return t, nil
@@ -304,7 +254,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 	if !ok || !t.deleting.CompareAndSwap(false, true) {
 		return ErrTopicNotFound // or going already
 	}
-	if err := d.persistExistence(t.ephemeral); err != nil {
+	if err := d.meta.persistExistence(t.ephemeral); err != nil {
 		t.deleting.Store(false)
 		return fmt.Errorf("topic %s not deleted: %w", name, err)
 	}
@@ -314,7 +264,7 @@ func (d *Daemon) DeleteExistingTopic(name string) error {
 		delete(d.topics, name)
 	}
 	d.topicsMu.Unlock()
-	d.topicDeleted(t)
+	d.lookup.topicDeleted(t)
 	return err
 }
 
@@ -324,24 +274,4 @@ func (d *Daemon) deleteChannelByName(topic, channel string) {
 	}
 }
 
-// openBackend opens the disk queue of a topic or channel; ephemeral ones
-// keep nothing on disk.
-func (d *Daemon) openBackend(name string, ephemeral bool) (backendQueue, error) {
-	if ephemeral {
-		return discardQueue{}, nil
-	}
-	o := d.opts()
-	dq := diskqueue.NewOptions()
-	dq.MaxBytesPerFile = o.MaxBytesPerFile
-	dq.MaxRecordSize = int(d.recordLimit) + messageHeaderSize + 9 // kind byte, due time
-	dq.SyncEvery = o.SyncEvery
-	dq.SyncTimeout = o.SyncTimeout
-	dq.MaxDiskBytes = o.MaxDiskBytes
-	dq.ManualCommit = true // see ledger.go
-	dq.Logf = func(format string, args ...any) { d.logf("WARN", format, args...) }
-	return diskqueue.Open(o.DataPath, name, dq)
-}
-
 func isEphemeral(name string) bool { return protocol.Ephemeral(name) }
-
-func (d *Daemon) dataFile(name string) string { return filepath.Join(d.opts().DataPath, name) }

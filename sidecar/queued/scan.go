@@ -10,7 +10,7 @@ func (d *Daemon) queueScanLoop() {
 	defer ticker.Stop()
 	for {
 		select {
-		case <-d.exit:
+		case <-d.shell.Done():
 			return
 		case <-ticker.C:
 		}

@@ -91,53 +91,6 @@ type daemonStats struct {
 	Producers []clientStats
 }
 
-// getStats collects nsqd's GetStats: every topic (or the named one, with
-// every channel or the named one) sorted by name, and with clients, the
-// consumers of each channel and the producers (clients that published).
-// A named topic or channel that does not exist gives no topics at all.
-func (d *Daemon) getStats(topic, channel string, withClients bool) daemonStats {
-	var st daemonStats
-	topics := d.sortedTopics()
-	if topic != "" {
-		t, err := d.GetExistingTopic(topic)
-		if err != nil {
-			return st
-		}
-		topics = []*Topic{t}
-	}
-	st.Topics = make([]topicStats, 0, len(topics))
-	for _, t := range topics {
-		chans := t.sortedChannels()
-		if channel != "" {
-			c, err := t.GetExistingChannel(channel)
-			if err != nil {
-				continue
-			}
-			chans = []*Channel{c}
-		}
-		cs := make([]channelStats, 0, len(chans))
-		for _, c := range chans {
-			cs = append(cs, c.stats(topic, withClients))
-		}
-		st.Topics = append(st.Topics, t.stats(cs))
-	}
-	if withClients {
-		st.Producers = d.producerStats(topic)
-	}
-	return st
-}
-
-func (d *Daemon) sortedTopics() []*Topic {
-	d.topicsMu.RLock()
-	out := make([]*Topic, 0, len(d.topics))
-	for _, t := range d.topics {
-		out = append(out, t)
-	}
-	d.topicsMu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
-}
-
 func (t *Topic) stats(chans []channelStats) topicStats {
 	return topicStats{
 		TopicName:            t.name,
@@ -187,21 +140,6 @@ func backendStats(bq backendQueue) diskqueue.Stats {
 		return s.Stats()
 	}
 	return diskqueue.Stats{}
-}
-
-// producerStats lists the clients that have published, in connection order.
-func (d *Daemon) producerStats(topicFilter string) []clientStats {
-	d.clients.mu.RLock()
-	cls := make([]*client, 0, len(d.clients.clients))
-	for _, c := range d.clients.clients {
-		cls = append(cls, c)
-	}
-	d.clients.mu.RUnlock()
-	out := clientStatsOf(cls, topicFilter, true)
-	if len(out) == 0 {
-		return nil // nsqd: "producers":null when there are none
-	}
-	return out
 }
 
 // clientStatsOf gives the stats of cls (only producers' if asked) in

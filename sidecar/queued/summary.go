@@ -23,6 +23,7 @@ import (
 // summaryState keeps the summaries in order: the drain loop's refresh and a
 // signal's final summary may race, and nothing may overwrite the last one.
 type summaryState struct {
+	d       *Daemon
 	mu      sync.Mutex
 	final   bool // the last summary is written (or was tried)
 	written bool
@@ -31,12 +32,11 @@ type summaryState struct {
 
 const defaultTerminationLog = "/dev/termination-log"
 
-// writeSummary writes the summary for depth, the last one if final; an
+// write writes the summary for depth, the last one if final; an
 // unchanged summary is not written again. A failure is logged, never
 // fatal: the summary only reports, and a missing one makes the operator
 // assume a backlog, the safe side.
-func (d *Daemon) writeSummary(depth int64, final bool) {
-	st := &d.summary
+func (st *summaryState) write(depth int64, final bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.final {
@@ -47,13 +47,13 @@ func (d *Daemon) writeSummary(depth int64, final bool) {
 	if st.written && s == st.last {
 		return
 	}
-	path := d.terminationLogPath()
+	path := terminationLogPath(st.d.opts())
 	if path == "" {
 		return
 	}
 	line := s.Line()
 	if err := writeInPlace(path, line); err != nil {
-		d.logf("ERROR", "writing the termination summary %s to %s: %v", bytes.TrimSpace(line), path, err)
+		st.d.log.Logf("ERROR", "writing the termination summary %s to %s: %v", bytes.TrimSpace(line), path, err)
 		return
 	}
 	st.written, st.last = true, s
@@ -61,8 +61,8 @@ func (d *Daemon) writeSummary(depth int64, final bool) {
 
 // terminationLogPath is --termination-log, or /dev/termination-log when it
 // exists (a container in Kubernetes), or "" for none.
-func (d *Daemon) terminationLogPath() string {
-	if path := d.opts().TerminationLog; path != "" {
+func terminationLogPath(o *Options) string {
+	if path := o.TerminationLog; path != "" {
 		return path
 	}
 	if _, err := os.Stat(defaultTerminationLog); errors.Is(err, fs.ErrNotExist) {

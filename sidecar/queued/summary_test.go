@@ -30,14 +30,14 @@ func TestTheLastSummaryStays(t *testing.T) {
 	t.Parallel()
 	logPath := filepath.Join(t.TempDir(), "termination-log")
 	d := newDaemon(t, func(o *Options) { o.TerminationLog = logPath })
-	d.writeSummary(5, false)
+	d.summary.write(5, false)
 	os.Remove(logPath)
-	d.writeSummary(5, false)
+	d.summary.write(5, false)
 	if _, err := os.Stat(logPath); err == nil {
 		t.Fatal("an unchanged summary was written again")
 	}
-	d.writeSummary(0, true)
-	d.writeSummary(3, false)
+	d.summary.write(0, true)
+	d.summary.write(3, false)
 	if b, _ := os.ReadFile(logPath); string(b) != `{"drained":true,"depth":0}`+"\n" {
 		t.Fatalf("summary %q after the last one, want it kept", b)
 	}

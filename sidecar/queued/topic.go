@@ -12,17 +12,11 @@ type Topic struct {
 	messageCount atomic.Uint64
 	messageBytes atomic.Uint64
 
-	name      string
-	d         *Daemon
-	ephemeral bool
+	queue
+	name string
 
 	channelsMu sync.RWMutex
 	channels   map[string]*Channel
-
-	backend  backendQueue
-	fromDisk *backendReader
-	mem      memQueue
-	paused   atomic.Bool
 
 	channelsChanged chan struct{}
 	pauseChanged    chan struct{}
@@ -30,20 +24,13 @@ type Topic struct {
 	exit            chan struct{}
 	pumpDone        chan struct{}
 
-	deleting atomic.Bool  // being deleted: left out of the metadata, refused to publishers
-	inPump   atomic.Int64 // messages the pump has taken and not yet given every channel
-	unsent   []*Message   // from memory, not delivered when the pump stopped
-
-	exitMu   sync.RWMutex
-	exiting  bool
-	deleteFn sync.Once
+	inPump atomic.Int64 // messages the pump has taken and not yet given every channel
+	unsent []*Message   // from memory, not delivered when the pump stopped
 }
 
 func newTopic(name string, d *Daemon) (*Topic, error) {
 	t := &Topic{
 		name:            name,
-		d:               d,
-		ephemeral:       isEphemeral(name),
 		channels:        map[string]*Channel{},
 		channelsChanged: make(chan struct{}, 1),
 		pauseChanged:    make(chan struct{}, 1),
@@ -51,13 +38,9 @@ func newTopic(name string, d *Daemon) (*Topic, error) {
 		exit:            make(chan struct{}),
 		pumpDone:        make(chan struct{}),
 	}
-	t.mem = newMemQueue(d.opts().MemQueueSize, t.ephemeral)
-	bq, err := d.openBackend(name, t.ephemeral)
-	if err != nil {
+	if err := t.open(d, name, t.String(), isEphemeral(name), nil); err != nil {
 		return nil, fmt.Errorf("topic %s: %w", name, err)
 	}
-	t.backend = bq
-	t.fromDisk = startBackendReader(bq, "topic "+name, d.logf, nil)
 	go t.messagePump()
 	return t, nil
 }
@@ -80,13 +63,6 @@ func (t *Topic) usable() error {
 	return nil
 }
 
-// Exiting reports whether the topic is closing or deleted.
-func (t *Topic) Exiting() bool {
-	t.exitMu.RLock()
-	defer t.exitMu.RUnlock()
-	return t.exiting
-}
-
 // GetChannel returns the named channel, creating it if need be.
 func (t *Topic) GetChannel(name string) (*Channel, error) {
 	t.channelsMu.Lock()
@@ -99,7 +75,7 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 		return nil, errExiting
 	}
 	if isNew {
-		if err := t.d.persistExistence(c.ephemeral); err != nil {
+		if err := t.d.meta.persistExistence(c.ephemeral); err != nil {
 			// Not created: a channel that a crash would take away would
 			// miss what is published meanwhile.
 			t.channelsMu.Lock()
@@ -111,7 +87,7 @@ func (t *Topic) GetChannel(name string) (*Channel, error) {
 			return nil, fmt.Errorf("channel %s not created: %w", name, err)
 		}
 		signal(t.channelsChanged)
-		t.d.channelCreated(t, c)
+		t.d.lookup.channelCreated(t, c)
 	}
 	return c, nil
 }
@@ -125,7 +101,7 @@ func (t *Topic) getOrCreateChannel(name string) (*Channel, bool, error) {
 		return nil, false, err
 	}
 	t.channels[name] = c
-	t.d.logf("INFO", "TOPIC(%s): new channel(%s)", t.name, name)
+	t.d.log.Logf("INFO", "TOPIC(%s): new channel(%s)", t.name, name)
 	return c, true, nil
 }
 
@@ -152,11 +128,11 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	}
 	// The name stays taken until the files are gone, so that no new
 	// channel of that name opens them meanwhile.
-	if err := t.d.persistExistence(c.ephemeral); err != nil {
+	if err := t.d.meta.persistExistence(c.ephemeral); err != nil {
 		c.deleting.Store(false)
 		return fmt.Errorf("channel %s not deleted: %w", name, err)
 	}
-	t.d.logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
+	t.d.log.Logf("INFO", "TOPIC(%s): deleting channel %s", t.name, name)
 	err := c.Delete()
 	t.channelsMu.Lock()
 	if t.channels[name] == c {
@@ -165,7 +141,7 @@ func (t *Topic) DeleteExistingChannel(name string) error {
 	left := len(t.channels)
 	t.channelsMu.Unlock()
 	signal(t.channelsChanged)
-	t.d.channelDeleted(t, c)
+	t.d.lookup.channelDeleted(t, c)
 	if left == 0 && t.ephemeral {
 		go t.deleteFn.Do(func() { t.d.DeleteExistingTopic(t.name) })
 	}
@@ -184,9 +160,10 @@ func (t *Topic) sortedChannels() []*Channel {
 	return out
 }
 
-// Depth is the number of messages not yet copied to channels.
+// Depth is the number of messages not yet copied to channels: queued, and
+// in the pump (counted there before the queue lets go of them).
 func (t *Topic) Depth() int64 {
-	return t.mem.Len() + t.backend.Depth() + t.fromDisk.holding.Load() + t.inPump.Load()
+	return t.queue.Depth() + t.inPump.Load()
 }
 
 func (t *Topic) String() string { return "topic " + t.name }
@@ -198,11 +175,8 @@ func (t *Topic) UnPause() error { return t.setPaused(false) }
 func (t *Topic) setPaused(p bool) error {
 	t.paused.Store(p)
 	signal(t.pauseChanged)
-	return t.d.persistMetadata()
+	return t.d.meta.persist()
 }
-
-// IsPaused reports whether the topic is paused.
-func (t *Topic) IsPaused() bool { return t.paused.Load() }
 
 func signal(c chan struct{}) {
 	select {

@@ -162,7 +162,7 @@ func (t *Topic) deliverBatch(chans []*Channel, b *pumpBatch) bool {
 	if t.d.opts().SyncEvery == 1 {
 		for _, c := range chans {
 			if err := c.backend.Sync(); err != nil {
-				t.d.logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
+				t.d.log.Logf("ERROR", "TOPIC(%s): fsync of channel %s failed, keeping messages in the topic: %v", t.name, c.name, err)
 				t.d.healthState.report(c, err)
 				return true
 			}
@@ -194,12 +194,12 @@ func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
 		t.d.healthState.report(c, err)
 		if err == nil {
 			if tries > 0 {
-				t.d.logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
+				t.d.log.Logf("INFO", "TOPIC(%s): channel(%s) stores again", t.name, c.name)
 			}
 			return true
 		}
 		if tries == 0 {
-			t.d.logf("ERROR", "TOPIC(%s): channel(%s) cannot store %d messages; the topic keeps them and retries: %v",
+			t.d.log.Logf("ERROR", "TOPIC(%s): channel(%s) cannot store %d messages; the topic keeps them and retries: %v",
 				t.name, c.name, len(rest), err)
 		}
 		msgs, copyMsgs = rest, false
@@ -213,61 +213,4 @@ func (t *Topic) putToChannel(c *Channel, msgs []*Message, copyMsgs bool) bool {
 			return true
 		}
 	}
-}
-
-// Empty drops the messages waiting in the topic (not in its channels),
-// excluding publishes as Channel.Empty excludes puts.
-func (t *Topic) Empty() error {
-	t.exitMu.Lock()
-	defer t.exitMu.Unlock()
-	if t.exiting {
-		return errExiting
-	}
-	t.mem.drain(func(*Message) {})
-	return t.backend.Empty()
-}
-
-// Delete removes the topic, its channels and all their messages.
-func (t *Topic) Delete() error { return t.exitTopic(true) }
-
-// Close stops the topic and keeps every message on disk for the next start.
-func (t *Topic) Close() error { return t.exitTopic(false) }
-
-func (t *Topic) exitTopic(deleted bool) error {
-	t.exitMu.Lock()
-	if t.exiting {
-		t.exitMu.Unlock()
-		return errExiting
-	}
-	t.exiting = true
-	t.exitMu.Unlock()
-	t.d.healthState.report(t, nil)
-
-	close(t.exit)
-	<-t.pumpDone
-	// The message the disk reader held is still on disk, uncommitted: the
-	// next start reads it again.
-	t.fromDisk.stop()
-	var errs []error
-	for _, c := range t.sortedChannels() {
-		if deleted {
-			errs = append(errs, c.Delete())
-			t.d.channelDeleted(t, c)
-		} else {
-			errs = append(errs, c.Close())
-		}
-	}
-	if deleted {
-		t.channelsMu.Lock()
-		t.channels = map[string]*Channel{}
-		t.channelsMu.Unlock()
-		return errors.Join(append(errs, t.backend.Delete())...)
-	}
-	for _, m := range t.unsent {
-		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
-	}
-	t.mem.drain(func(m *Message) {
-		errs = append(errs, writeToBackend(t.backend.AppendUnbudgeted, m, m.deferUntil))
-	})
-	return errors.Join(append(errs, t.backend.Close())...)
 }

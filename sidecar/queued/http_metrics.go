@@ -93,8 +93,8 @@ func boolMetric(b bool) float64 {
 	return 0
 }
 
-func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	st := d.getStats("", "", false)
+func (s *httpServer) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	st := s.getStats("", "", false)
 	var m metricsWriter
 	var disk, damaged, damagedBytes int64
 	for _, t := range st.Topics {
@@ -114,10 +114,10 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	m.add(mDiskBytes, "", float64(disk))
 	m.add(mDiskDamaged, "", float64(damaged))
 	m.add(mDiskDmgBytes, "", float64(damagedBytes))
-	m.add(mClients, "", float64(d.connectedClients()))
+	m.add(mClients, "", float64(s.d.clients.count()))
 	m.add(mTopics, "", float64(len(st.Topics)))
-	m.add(mDraining, "", boolMetric(d.draining()))
-	m.add(mStartTime, "", float64(d.startTime.Unix()))
+	m.add(mDraining, "", boolMetric(s.d.drain.draining()))
+	m.add(mStartTime, "", float64(s.d.startTime.Unix()))
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write(m.bytes())
 }
@@ -134,10 +134,4 @@ func addChannelMetrics(m *metricsWriter, topic string, c channelStats) {
 	m.add(mChanClients, cl, float64(c.ClientCount))
 	m.add(mChanPaused, cl, boolMetric(c.Paused))
 	m.add(mChanDisk, cl, float64(c.disk.DiskBytes))
-}
-
-func (d *Daemon) connectedClients() int {
-	d.clients.mu.RLock()
-	defer d.clients.mu.RUnlock()
-	return len(d.clients.clients)
 }

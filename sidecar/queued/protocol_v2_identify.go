@@ -25,9 +25,9 @@ type identifyResponse struct {
 
 // negotiate answers a feature-negotiating IDENTIFY, then upgrades the
 // connection (TLS, then snappy or deflate), confirming each with OK.
-func (d *Daemon) negotiate(c *client, data identifyData) error {
-	o := d.opts()
-	tlsCfg := d.tlsConfig()
+func (p *protocolV2) negotiate(c *client, data identifyData) error {
+	o := p.d.opts()
+	tlsCfg := p.d.tls
 	useTLS := tlsCfg != nil && data.TLSv1
 	deflate := o.DeflateEnabled && data.Deflate
 	level := 6
@@ -51,7 +51,7 @@ func (d *Daemon) negotiate(c *client, data identifyData) error {
 		MaxDeflateLevel:     o.MaxDeflateLevel,
 		Snappy:              snappy,
 		SampleRate:          c.sampleRate.Load(),
-		AuthRequired:        d.authEnabled(),
+		AuthRequired:        p.authEnabled(),
 		OutputBufferSize:    c.outputBufferSize,
 		OutputBufferTimeout: int64(c.outputBufferTimeout / time.Millisecond),
 	})
@@ -74,7 +74,7 @@ func (d *Daemon) negotiate(c *client, data identifyData) error {
 		if i == 0 {
 			reply = resp
 		}
-		if err := d.send(c, protocol.FrameTypeResponse, reply); err != nil {
+		if err := p.send(c, protocol.FrameTypeResponse, reply); err != nil {
 			return protocol.NewFatalClientErr(err, "E_IDENTIFY_FAILED", "IDENTIFY failed "+err.Error())
 		}
 	}
