@@ -37,7 +37,10 @@ func (h *harness) setUpMessaging(t *testing.T, ns string, replicas int32) messag
 	h.waitReady(t, l)
 	m.lookupHTTP = h.consumerAddress(t, l)
 
-	tp := &v1alpha1.Topic{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: m.topic}}
+	// A typed client sends lookupRef even when empty, so the schema's
+	// default does not apply: name it.
+	tp := &v1alpha1.Topic{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: m.topic},
+		Spec: v1alpha1.TopicSpec{LookupRef: v1alpha1.LocalObjectReference{Name: m.lookup}}}
 	must(t, h.k8s.Create(ctx(t), tp))
 	h.waitReady(t, tp)
 	ch := &v1alpha1.Channel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: m.channel},
