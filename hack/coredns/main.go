@@ -1,0 +1,44 @@
+// Command coredns is CoreDNS with the few plugins the dev cluster's DNS
+// needs (hack/cluster/up.sh runs it as the cluster DNS on the host): the
+// kubernetes plugin answers for cluster.local from the API server, forward
+// sends everything else to the host's resolvers, and errors, health,
+// ready, cache and loop as in the kubeadm Corefile.
+//
+// It is a module of its own so that CoreDNS's dependency versions stay out
+// of every other go.mod; building only these plugins keeps the binary and
+// its cold build small (the full CoreDNS has ~60 plugins).
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	// The plugins, registered by their init functions.
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func init() {
+	// The order plugins run in, a subset of CoreDNS's plugin.cfg order
+	// (Directives would otherwise list all of them).
+	dnsserver.Directives = []string{
+		"log",
+		"errors",
+		"health",
+		"ready",
+		"kubernetes",
+		"loop",
+		"cache",
+		"forward",
+	}
+}
+
+func main() {
+	coremain.Run()
+}
