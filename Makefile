@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 # keep Helm and kustomize out of it.
 MODULES := . test/bench hack/image test/install
 
-.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean help linkcheck
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin cluster-bin cluster-up cluster-down cluster-smoke demo test-demo clean help linkcheck
 
 all: build
 
@@ -124,6 +124,28 @@ upstream:
 ## for envtest (KUBEBUILDER_ASSETS=bin/k8s); from the Go module proxy, cached
 k8s-bin:
 	GO=$(GO) hack/build-k8s.sh
+
+## cluster-bin: build the dev cluster's binaries into bin/cluster-bin/ (kubelet,
+## kube-proxy, kube-controller-manager, kube-scheduler, CoreDNS, a volume
+## provisioner, the pause image) and bin/k8s/; cached like k8s-bin
+cluster-bin:
+	GO=$(GO) hack/cluster/build.sh
+
+## cluster-up: a real single-node Kubernetes cluster on this machine (root):
+## containerd from Debian, the rest built from source; the project's image and
+## bin/images/*.tar imported (make image first); kubeconfig at bin/cluster/kubeconfig
+## (docs/guide/e2e.md). Idempotent
+cluster-up: image
+	GO=$(GO) hack/cluster/up.sh
+
+## cluster-down: stop the cluster cluster-up started and remove bin/cluster/
+cluster-down:
+	hack/cluster/down.sh
+
+## cluster-smoke: on a running cluster: pods, a native sidecar, an ephemeral
+## volume, Service DNS, logs and exec, with the project's image
+cluster-smoke:
+	hack/cluster/smoke.sh
 
 ## demo: the whole system on this machine: etcd and kube-apiserver, the CRDs,
 ## the manager, lookupd and two queued as processes, the samples applied and

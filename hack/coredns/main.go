@@ -1,8 +1,9 @@
 // Command coredns is CoreDNS with the few plugins the dev cluster's DNS
 // needs (hack/cluster/up.sh runs it as the cluster DNS on the host): the
 // kubernetes plugin answers for cluster.local from the API server, forward
-// sends everything else to the host's resolvers, and errors, health,
-// ready, cache and loop as in the kubeadm Corefile.
+// sends everything else to the host's resolvers, bind keeps it to the
+// node's address, and errors, health, ready, cache, log and loop as in
+// the kubeadm Corefile.
 //
 // It is a module of its own so that CoreDNS's dependency versions stay out
 // of every other go.mod; building only these plugins keeps the binary and
@@ -14,6 +15,7 @@ import (
 	"github.com/coredns/coredns/coremain"
 
 	// The plugins, registered by their init functions.
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/forward"
@@ -25,16 +27,17 @@ import (
 )
 
 func init() {
-	// The order plugins run in, a subset of CoreDNS's plugin.cfg order
-	// (Directives would otherwise list all of them).
+	// The order plugins run in: CoreDNS's plugin.cfg order, less the
+	// plugins not built in (Directives would otherwise list all of them).
 	dnsserver.Directives = []string{
-		"log",
-		"errors",
-		"health",
+		"bind",
 		"ready",
+		"health",
+		"errors",
+		"log",
+		"cache",
 		"kubernetes",
 		"loop",
-		"cache",
 		"forward",
 	}
 }

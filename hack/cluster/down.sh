@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Stops the dev cluster up.sh started and removes everything it made: the
+# processes it recorded (by PID, never by name), the pods' containers and
+# their shims, the mounts under CLUSTER_DIR, the cni0 bridge, the CNI- and
+# KUBE- iptables chains, the kubepods cgroups; restores the kernel settings
+# it changed and removes CLUSTER_DIR. Idempotent: safe when nothing runs,
+# and after a down that was interrupted.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=hack/cluster/lib.sh
+source "$here/lib.sh"
+
+[[ "$(id -u)" == 0 ]] || { echo "cluster: down.sh runs as root" >&2; exit 1; }
+if [[ ! -d "$CLUSTER_DIR" ]]; then
+	log "nothing to do: no $CLUSTER_DIR"
+	exit 0
+fi
+start_time=$SECONDS
+
+# stop_pid PID: SIGTERM, then SIGKILL after a deadline, until it is gone.
+stop_pid() {
+	local pid="$1" deadline=$((SECONDS + ${2:-15}))
+	kill -TERM "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		sleep 0.2
+	done
+}
+stop() { # NAME: the process up.sh recorded as NAME
+	if running "$1"; then
+		log "$1: stopping (pid $(cat "$pids/$1.pid"))"
+		stop_pid "$(cat "$pids/$1.pid")"
+	fi
+	rm -f "$pids/$1.pid" "$pids/$1.exe"
+}
+
+# The kubelet first, so it restarts no container while they are stopped.
+for c in kubelet kube-proxy coredns provisioner kube-scheduler kube-controller-manager; do stop "$c"; done
+
+# The pods' containers, through containerd while it runs: killed, then
+# deleted, which ends their shims.
+if running containerd; then
+	mapfile -t tasks < <(ctr_ tasks ls -q 2>/dev/null || true)
+	if ((${#tasks[@]} > 0)); then
+		log "stopping ${#tasks[@]} containers"
+		for t in "${tasks[@]}"; do ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
+		for t in "${tasks[@]}"; do
+			for _ in $(seq 50); do
+				ctr_ tasks delete "$t" >/dev/null 2>&1 && break
+				ctr_ tasks ls -q 2>/dev/null | grep -qx "$t" || break
+				sleep 0.2
+			done
+		done
+	fi
+fi
+stop containerd
+
+# Shims still alive (containerd died first, or a task would not delete):
+# they name our containerd's socket on their command line.
+for p in /proc/[0-9]*; do
+	if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCK "; then
+		log "containerd-shim ${p#/proc/}: stopping"
+		stop_pid "${p#/proc/}" 5
+	fi
+done
+# And any process still in the pods' cgroups (a container whose shim died).
+for procs in /sys/fs/cgroup/*/kubepods; do
+	[[ -d "$procs" ]] || continue
+	while read -r pid; do
+		if [[ -n "$pid" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+	done < <(find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null)
+done
+
+for c in kube-apiserver etcd; do stop "$c"; done
+
+# Mounts under the state dir, deepest first (kubelet volumes, the pods'
+# network namespaces, containerd's overlay and shm mounts).
+mapfile -t mounts < <(awk -v d="$CLUSTER_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+if ((${#mounts[@]} > 0)); then
+	log "unmounting ${#mounts[@]} mounts"
+	for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+fi
+
+# Network: the bridge (the veths went with the namespaces) and the chains
+# the kubelet, kube-proxy and the CNI plugins made, after the rules in the
+# built-in chains that jump to them.
+if ip link show cni0 >/dev/null 2>&1; then
+	log "removing cni0"
+	ip link del cni0
+fi
+for ipt in iptables ip6tables; do
+	command -v "$ipt" >/dev/null || continue
+	for table in filter nat mangle raw; do
+		rules="$("$ipt" -w -t "$table" -S 2>/dev/null)" || continue
+		grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' | while read -r rule; do
+			# shellcheck disable=SC2086 # the rule's words as iptables -S printed them
+			eval "$ipt" -w -t "$table" "-D${rule#-A}" 2>/dev/null || true
+		done
+		chains="$(sed -nE 's/^-N ((KUBE|CNI)-[^ ]*)$/\1/p' <<<"$rules")"
+		for ch in $chains; do "$ipt" -w -t "$table" -F "$ch" 2>/dev/null || true; done
+		for ch in $chains; do "$ipt" -w -t "$table" -X "$ch" 2>/dev/null || true; done
+	done
+done
+
+# The kubelet's cgroups (kubepods, its QoS classes, one per pod), empty now.
+for cg in /sys/fs/cgroup/*/kubepods; do
+	if [[ -d "$cg" ]]; then find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+done
+
+if [[ -f "$CLUSTER_DIR/sysctl.saved" ]]; then
+	log "restoring kernel settings"
+	while IFS= read -r kv; do sysctl -q -w "$kv" 2>/dev/null || true; done <"$CLUSTER_DIR/sysctl.saved"
+fi
+
+rm -rf --one-file-system "$CLUSTER_DIR"
+# containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its
+# state dir; they go with the shims, the directory when nothing else uses it.
+rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+log "down in $((SECONDS - start_time))s"
