@@ -17,11 +17,21 @@ if [[ ! -d "$CLUSTER_DIR" ]]; then
 fi
 start_time=$SECONDS
 
-# stop_pid PID: SIGTERM, then SIGKILL after a deadline, until it is gone.
+# alive PID: the process exists and is not a zombie (one whose parent has
+# not reaped it yet is gone as far as we are concerned).
+alive() {
+	local stat
+	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+	stat="${stat##*) }"
+	[[ "${stat%% *}" != Z ]]
+}
+
+# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after a deadline (15 s by
+# default), until it is gone.
 stop_pid() {
 	local pid="$1" deadline=$((SECONDS + ${2:-15}))
 	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null; do
+	while alive "$pid"; do
 		if ((SECONDS >= deadline)); then
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
@@ -29,9 +39,10 @@ stop_pid() {
 	done
 }
 stop() { # NAME: the process up.sh recorded as NAME
+	local t=$SECONDS
 	if running "$1"; then
-		log "$1: stopping (pid $(cat "$pids/$1.pid"))"
 		stop_pid "$(cat "$pids/$1.pid")"
+		log "$1: stopped (pid $(cat "$pids/$1.pid"), $((SECONDS - t))s)"
 	fi
 	rm -f "$pids/$1.pid" "$pids/$1.exe"
 }
@@ -60,7 +71,8 @@ stop containerd
 # Shims still alive (containerd died first, or a task would not delete):
 # they name our containerd's socket on their command line.
 for p in /proc/[0-9]*; do
-	if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCK "; then
+	# (A process gone meanwhile has no cmdline: the braces quiet that too.)
+	if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCK "; then
 		log "containerd-shim ${p#/proc/}: stopping"
 		stop_pid "${p#/proc/}" 5
 	fi
@@ -94,8 +106,9 @@ for ipt in iptables ip6tables; do
 	command -v "$ipt" >/dev/null || continue
 	for table in filter nat mangle raw; do
 		rules="$("$ipt" -w -t "$table" -S 2>/dev/null)" || continue
-		grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' | while read -r rule; do
-			# shellcheck disable=SC2086 # the rule's words as iptables -S printed them
+		# (grep finds nothing in a table the cluster did not touch: || true)
+		{ grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' || true; } | while read -r rule; do
+			# The rule's words as iptables -S quoted them (comments have spaces).
 			eval "$ipt" -w -t "$table" "-D${rule#-A}" 2>/dev/null || true
 		done
 		chains="$(sed -nE 's/^-N ((KUBE|CNI)-[^ ]*)$/\1/p' <<<"$rules")"
