@@ -68,22 +68,25 @@ if running containerd; then
 fi
 stop containerd
 
-# Shims still alive (containerd died first, or a task would not delete):
-# they name our containerd's socket on their command line.
-for p in /proc/[0-9]*; do
-	# (A process gone meanwhile has no cmdline: the braces quiet that too.)
-	if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCK "; then
-		log "containerd-shim ${p#/proc/}: stopping"
-		stop_pid "${p#/proc/}" 5
-	fi
-done
-# And any process still in the pods' cgroups (a container whose shim died).
+# Whatever is left of the pods: processes still in their cgroups (when
+# containerd died first, or a task would not delete), then the shims,
+# which name our containerd's socket on their command line and, without
+# containerd, are of no more use: SIGKILL at once.
 for procs in /sys/fs/cgroup/*/kubepods; do
 	[[ -d "$procs" ]] || continue
 	while read -r pid; do
 		if [[ -n "$pid" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
 	done < <(find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null)
 done
+# One grep over every command line (a process per /proc entry takes seconds).
+while read -r f; do
+	pid="${f#/proc/}"
+	pid="${pid%/cmdline}"
+	[[ "$({ tr '\0' ' ' <"$f"; } 2>/dev/null)" == *"-address $CONTAINERD_SOCK "* ]] || continue
+	log "containerd-shim $pid: killing"
+	kill -KILL "$pid" 2>/dev/null || true
+	stop_pid "$pid" 5
+done < <(grep -lasF -- "$CONTAINERD_SOCK" /proc/[0-9]*/cmdline || true)
 
 for c in kube-apiserver etcd; do stop "$c"; done
 
