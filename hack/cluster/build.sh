@@ -6,6 +6,7 @@
 #   kubelet, kube-proxy                        (hack/k8s, the tools build-k8s.sh lists)
 #   coredns                                    hack/coredns (a few plugins)
 #   provisioner                                hack/provisioner (hostPath volumes)
+#   crictl                                     hack/crictl (sigs.k8s.io/cri-tools)
 #   pause.tar                                  hack/image/pause (the sandbox image)
 #
 # and, through hack/build-k8s.sh, etcd, kube-apiserver and kubectl into
@@ -37,7 +38,7 @@ minor="${minor%%.*}"
 # The stamp: the versions, and a digest of our own small modules' sources,
 # so an edit to the provisioner or the pause image rebuilds them.
 sources="$(cd "$root" && cat hack/k8s/go.mod hack/coredns/go.mod hack/coredns/*.go \
-	hack/provisioner/go.mod hack/provisioner/*.go hack/image/go.mod hack/image/pause/*.go \
+	hack/provisioner/go.mod hack/provisioner/*.go hack/crictl/go.mod hack/image/go.mod hack/image/pause/*.go \
 	hack/image/pause/proc/*.go | sha256sum | cut -d' ' -f1)"
 want="kubernetes $KUBE_VERSION
 sources $sources
@@ -45,7 +46,7 @@ pause $PAUSE_IMAGE"
 
 have_all() {
 	local f
-	for f in "${cmds[@]}" coredns provisioner; do [[ -x "$out/$f" ]] || return 1; done
+	for f in "${cmds[@]}" coredns provisioner crictl; do [[ -x "$out/$f" ]] || return 1; done
 	[[ -f "$out/pause.tar" ]]
 }
 if [[ -z "${FORCE:-}" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && have_all; then
@@ -67,10 +68,11 @@ echo "cluster-bin: about 5 minutes cold on 2 cores, seconds when the Go build ca
 heartbeat_start "${cmds[*]}"
 (cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$ldflags" -o "$out/" "${cmds[@]/#/k8s.io/kubernetes/cmd/}")
 heartbeat_stop
-echo "cluster-bin: building coredns and the provisioner"
-heartbeat_start "coredns and the provisioner"
+echo "cluster-bin: building coredns, the provisioner and crictl (a few minutes each, cold)"
+heartbeat_start "coredns, the provisioner and crictl"
 (cd "$root/hack/coredns" && "$go" build -trimpath -o "$out/coredns" .)
 (cd "$root/hack/provisioner" && "$go" build -trimpath -o "$out/provisioner" .)
+(cd "$root/hack/crictl" && "$go" build -trimpath -o "$out/crictl" sigs.k8s.io/cri-tools/cmd/crictl)
 heartbeat_stop
 "$go" -C "$root/hack/image" run ./pause -out "$out/pause.tar" -name "$PAUSE_IMAGE"
 

@@ -50,12 +50,21 @@ stop() { # NAME: the process up.sh recorded as NAME
 # The kubelet first, so it restarts no container while they are stopped.
 for c in kubelet kube-proxy coredns provisioner kube-scheduler kube-controller-manager; do stop "$c"; done
 
-# The pods' containers, through containerd while it runs: killed, then
-# deleted, which ends their shims.
+# The pods, through containerd while it runs: crictl stops and removes
+# each sandbox as the kubelet would (the CNI plugins then release its
+# address, its iptables rules and their cache in /var/lib/cni); whatever
+# is left is killed and deleted with ctr, which ends the shims.
 if running containerd; then
+	if [[ -x "$clbin/crictl" ]]; then
+		n="$(crictl_ pods -q 2>/dev/null | wc -l)" || n=0
+		if ((n > 0)); then
+			log "removing $n pods"
+			timeout 60 "$clbin/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 30s rmp --all --force >/dev/null 2>&1 || true
+		fi
+	fi
 	mapfile -t tasks < <(ctr_ tasks ls -q 2>/dev/null || true)
 	if ((${#tasks[@]} > 0)); then
-		log "stopping ${#tasks[@]} containers"
+		log "killing ${#tasks[@]} containers"
 		for t in "${tasks[@]}"; do ctr_ tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
 		for t in "${tasks[@]}"; do
 			for _ in $(seq 50); do
@@ -130,8 +139,27 @@ if [[ -f "$CLUSTER_DIR/sysctl.saved" ]]; then
 	while IFS= read -r kv; do sysctl -q -w "$kv" 2>/dev/null || true; done <"$CLUSTER_DIR/sysctl.saved"
 fi
 
-rm -rf --one-file-system "$CLUSTER_DIR"
-# containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its
-# state dir; they go with the shims, the directory when nothing else uses it.
+# What the kubelet and the CNI library keep at fixed paths outside the
+# state dir: the logs' symlinks into it, the device-plugin directory, and
+# the cached results of pods killed rather than removed (our network's and
+# those pods' loopback's).
+find /var/log/containers -maxdepth 1 -type l -lname "$CLUSTER_DIR/*" -delete 2>/dev/null || true
+for f in /var/lib/cni/results/sidequeue-dev-*; do
+	[[ -e "$f" ]] || continue
+	id="${f#/var/lib/cni/results/sidequeue-dev-}"
+	rm -f "$f" "/var/lib/cni/results/cni-loopback-${id%-eth0}-lo"
+done
+# Sockets at fixed paths whose process is gone (none has them bound, as
+# /proc/net/unix shows): the kubelet's device-plugin socket, and the shims'
+# in /run/containerd/s (containerd 1.6 puts them there whatever its state
+# dir; a killed shim leaves its socket).
+bound="$(awk 'NR > 1 && $8 != "" { print $8 }' /proc/net/unix)"
+for f in /var/lib/kubelet/device-plugins/kubelet.sock /run/containerd/s/*; do
+	if [[ -S "$f" ]] && ! grep -qxF -- "$f" <<<"$bound"; then rm -f "$f"; fi
+done
+rmdir /var/log/containers /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni 2>/dev/null || true
+
 rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+rm -rf --one-file-system "$CLUSTER_DIR"
 log "down in $((SECONDS - start_time))s"
+"$here/leftovers.sh"

@@ -35,6 +35,10 @@ kubectl_() {
 	"$k8sbin/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --cache-dir "$CLUSTER_DIR/kubectl-cache" "$@"
 }
 
+crictl_() {
+	"$clbin/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" "$@"
+}
+
 ctr_() {
 	ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"
 }
