@@ -4,9 +4,9 @@
 #
 #   kube-controller-manager, kube-scheduler,  from k8s.io/kubernetes $KUBE_VERSION
 #   kubelet, kube-proxy                        (hack/k8s, the tools build-k8s.sh lists)
-#   coredns                                    hack/coredns (a few plugins)
-#   provisioner                                hack/provisioner (hostPath volumes)
-#   crictl                                     hack/crictl (sigs.k8s.io/cri-tools)
+#   coredns                                    hack/clustertools/coredns (a few plugins)
+#   provisioner                                hack/clustertools/provisioner (hostPath volumes)
+#   crictl                                     sigs.k8s.io/cri-tools, a tool of hack/clustertools
 #   pause.tar                                  hack/image/pause (the sandbox image)
 #
 # and, through hack/build-k8s.sh, etcd, kube-apiserver and kubectl into
@@ -37,9 +37,8 @@ minor="${minor%%.*}"
 
 # The stamp: the versions, and a digest of our own small modules' sources,
 # so an edit to the provisioner or the pause image rebuilds them.
-sources="$(cd "$root" && cat hack/k8s/go.mod hack/coredns/go.mod hack/coredns/*.go \
-	hack/provisioner/go.mod hack/provisioner/*.go hack/crictl/go.mod hack/image/go.mod hack/image/pause/*.go \
-	hack/image/pause/proc/*.go | sha256sum | cut -d' ' -f1)"
+sources="$(cd "$root" && cat hack/k8s/go.mod hack/clustertools/go.mod hack/clustertools/*/*.go \
+	hack/image/go.mod hack/image/pause/*.go hack/image/pause/proc/*.go | sha256sum | cut -d' ' -f1)"
 want="kubernetes $KUBE_VERSION
 sources $sources
 pause $PAUSE_IMAGE"
@@ -68,11 +67,9 @@ echo "cluster-bin: about 5 minutes cold on 2 cores, seconds when the Go build ca
 heartbeat_start "${cmds[*]}"
 (cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$ldflags" -o "$out/" "${cmds[@]/#/k8s.io/kubernetes/cmd/}")
 heartbeat_stop
-echo "cluster-bin: building coredns, the provisioner and crictl (a few minutes each, cold)"
+echo "cluster-bin: building coredns, the provisioner and crictl (about 6 minutes cold)"
 heartbeat_start "coredns, the provisioner and crictl"
-(cd "$root/hack/coredns" && "$go" build -trimpath -o "$out/coredns" .)
-(cd "$root/hack/provisioner" && "$go" build -trimpath -o "$out/provisioner" .)
-(cd "$root/hack/crictl" && "$go" build -trimpath -o "$out/crictl" sigs.k8s.io/cri-tools/cmd/crictl)
+(cd "$root/hack/clustertools" && "$go" build -trimpath -o "$out/" ./coredns ./provisioner sigs.k8s.io/cri-tools/cmd/crictl)
 heartbeat_stop
 "$go" -C "$root/hack/image" run ./pause -out "$out/pause.tar" -name "$PAUSE_IMAGE"
 

@@ -5,9 +5,8 @@
 // node's address, and errors, health, ready, cache, log and loop as in
 // the kubeadm Corefile.
 //
-// It is a module of its own so that CoreDNS's dependency versions stay out
-// of every other go.mod; building only these plugins keeps the binary and
-// its cold build small (the full CoreDNS has ~60 plugins).
+// Building only these plugins keeps the binary and its cold build small
+// (the full CoreDNS has about 60).
 package main
 
 import (
