@@ -16,6 +16,13 @@ if [[ ! -d "$CLUSTER_DIR" ]]; then
 	exit 0
 fi
 start_time=$SECONDS
+# When another cluster owns the machine's network and cgroups (this one
+# never got that far), only this one's processes and directory go.
+owner=1
+if other="$(other_cluster)"; then
+	log "another dev cluster runs from $other: leaving the network, cgroups and kernel settings to it"
+	owner=""
+fi
 
 # alive PID: the process exists and is not a zombie (one whose parent has
 # not reaped it yet is gone as far as we are concerned).
@@ -82,7 +89,7 @@ stop containerd
 # which name our containerd's socket on their command line and, without
 # containerd, are of no more use: SIGKILL at once.
 for procs in /sys/fs/cgroup/*/kubepods; do
-	[[ -d "$procs" ]] || continue
+	[[ -n "$owner" && -d "$procs" ]] || continue
 	while read -r pid; do
 		if [[ -n "$pid" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
 	done < <(find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null)
@@ -107,59 +114,63 @@ if ((${#mounts[@]} > 0)); then
 	for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 fi
 
-# Network: the bridge (the veths went with the namespaces) and the chains
-# the kubelet, kube-proxy and the CNI plugins made, after the rules in the
-# built-in chains that jump to them.
-if ip link show cni0 >/dev/null 2>&1; then
-	log "removing cni0"
-	ip link del cni0
-fi
-for ipt in iptables ip6tables; do
-	command -v "$ipt" >/dev/null || continue
-	for table in filter nat mangle raw; do
-		rules="$("$ipt" -w -t "$table" -S 2>/dev/null)" || continue
-		# (grep finds nothing in a table the cluster did not touch: || true)
-		{ grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' || true; } | while read -r rule; do
-			# The rule's words as iptables -S quoted them (comments have spaces).
-			eval "$ipt" -w -t "$table" "-D${rule#-A}" 2>/dev/null || true
+if [[ -n "$owner" ]]; then
+	# Network: the bridge (the veths went with the namespaces) and the chains
+	# the kubelet, kube-proxy and the CNI plugins made, after the rules in the
+	# built-in chains that jump to them.
+	if ip link show cni0 >/dev/null 2>&1; then
+		log "removing cni0"
+		ip link del cni0
+	fi
+	for ipt in iptables ip6tables; do
+		command -v "$ipt" >/dev/null || continue
+		for table in filter nat mangle raw; do
+			rules="$("$ipt" -w -t "$table" -S 2>/dev/null)" || continue
+			# (grep finds nothing in a table the cluster did not touch: || true)
+			{ grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' || true; } | while read -r rule; do
+				# The rule's words as iptables -S quoted them (comments have spaces).
+				eval "$ipt" -w -t "$table" "-D${rule#-A}" 2>/dev/null || true
+			done
+			chains="$(sed -nE 's/^-N ((KUBE|CNI)-[^ ]*)$/\1/p' <<<"$rules")"
+			for ch in $chains; do "$ipt" -w -t "$table" -F "$ch" 2>/dev/null || true; done
+			for ch in $chains; do "$ipt" -w -t "$table" -X "$ch" 2>/dev/null || true; done
 		done
-		chains="$(sed -nE 's/^-N ((KUBE|CNI)-[^ ]*)$/\1/p' <<<"$rules")"
-		for ch in $chains; do "$ipt" -w -t "$table" -F "$ch" 2>/dev/null || true; done
-		for ch in $chains; do "$ipt" -w -t "$table" -X "$ch" 2>/dev/null || true; done
 	done
-done
 
-# The kubelet's cgroups (kubepods, its QoS classes, one per pod), empty now.
-for cg in /sys/fs/cgroup/*/kubepods; do
-	if [[ -d "$cg" ]]; then find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
-done
+	# The kubelet's cgroups (kubepods, its QoS classes, one per pod), empty now.
+	for cg in /sys/fs/cgroup/*/kubepods; do
+		if [[ -d "$cg" ]]; then find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+	done
 
-if [[ -f "$CLUSTER_DIR/sysctl.saved" ]]; then
-	log "restoring kernel settings"
-	while IFS= read -r kv; do sysctl -q -w "$kv" 2>/dev/null || true; done <"$CLUSTER_DIR/sysctl.saved"
+	if [[ -f "$CLUSTER_DIR/sysctl.saved" ]]; then
+		log "restoring kernel settings"
+		while IFS= read -r kv; do sysctl -q -w "$kv" 2>/dev/null || true; done <"$CLUSTER_DIR/sysctl.saved"
+	fi
+
+	# What the kubelet and the CNI library keep at fixed paths outside the
+	# state dir: the logs' symlinks into it, the device-plugin directory, and
+	# the cached results of pods killed rather than removed (our network's and
+	# those pods' loopback's).
+	find /var/log/containers -maxdepth 1 -type l -lname "$CLUSTER_DIR/*" -delete 2>/dev/null || true
+	for f in /var/lib/cni/results/sidequeue-dev-*; do
+		[[ -e "$f" ]] || continue
+		id="${f#/var/lib/cni/results/sidequeue-dev-}"
+		rm -f "$f" "/var/lib/cni/results/cni-loopback-${id%-eth0}-lo"
+	done
+	# Sockets at fixed paths whose process is gone (none has them bound, as
+	# /proc/net/unix shows): the kubelet's device-plugin socket, and the shims'
+	# in /run/containerd/s (containerd 1.6 puts them there whatever its state
+	# dir; a killed shim leaves its socket).
+	bound="$(awk 'NR > 1 && $8 != "" { print $8 }' /proc/net/unix)"
+	for f in /var/lib/kubelet/device-plugins/kubelet.sock /run/containerd/s/*; do
+		if [[ -S "$f" ]] && ! grep -qxF -- "$f" <<<"$bound"; then rm -f "$f"; fi
+	done
+	rmdir /var/log/containers /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni 2>/dev/null || true
 fi
-
-# What the kubelet and the CNI library keep at fixed paths outside the
-# state dir: the logs' symlinks into it, the device-plugin directory, and
-# the cached results of pods killed rather than removed (our network's and
-# those pods' loopback's).
-find /var/log/containers -maxdepth 1 -type l -lname "$CLUSTER_DIR/*" -delete 2>/dev/null || true
-for f in /var/lib/cni/results/sidequeue-dev-*; do
-	[[ -e "$f" ]] || continue
-	id="${f#/var/lib/cni/results/sidequeue-dev-}"
-	rm -f "$f" "/var/lib/cni/results/cni-loopback-${id%-eth0}-lo"
-done
-# Sockets at fixed paths whose process is gone (none has them bound, as
-# /proc/net/unix shows): the kubelet's device-plugin socket, and the shims'
-# in /run/containerd/s (containerd 1.6 puts them there whatever its state
-# dir; a killed shim leaves its socket).
-bound="$(awk 'NR > 1 && $8 != "" { print $8 }' /proc/net/unix)"
-for f in /var/lib/kubelet/device-plugins/kubelet.sock /run/containerd/s/*; do
-	if [[ -S "$f" ]] && ! grep -qxF -- "$f" <<<"$bound"; then rm -f "$f"; fi
-done
-rmdir /var/log/containers /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni 2>/dev/null || true
-
-rmdir /run/containerd/s /run/containerd 2>/dev/null || true
 rm -rf --one-file-system "$CLUSTER_DIR"
+if [[ -n "$owner" ]]; then
+	rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+	rm -f "$OWNER_FILE"
+	"$here/leftovers.sh"
+fi
 log "down in $((SECONDS - start_time))s"
-"$here/leftovers.sh"

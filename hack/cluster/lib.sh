@@ -55,16 +55,37 @@ node_ip() {
 	echo "$ip"
 }
 
-# running NAME: the process up.sh recorded as NAME is alive and still runs
-# the binary it was started from (a recycled PID runs something else).
+# running NAME [PIDS_DIR]: the process up.sh recorded as NAME (in PIDS_DIR,
+# default this cluster's) is alive and still runs the binary it was started
+# from (a recycled PID runs something else).
 running() {
-	local f="$pids/$1.pid" pid exe
-	[[ -f "$f" ]] || return 1
-	pid="$(cat "$f")"
+	local dir="${2:-$pids}" pid exe
+	[[ -f "$dir/$1.pid" ]] || return 1
+	pid="$(cat "$dir/$1.pid")"
 	exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
 	# A binary rebuilt since it started reads as "PATH (deleted)".
 	exe="${exe% (deleted)}"
-	[[ -n "$exe" && "$exe" == "$(cat "$pids/$1.exe" 2>/dev/null)" ]]
+	[[ -n "$exe" && "$exe" == "$(cat "$dir/$1.exe" 2>/dev/null)" ]]
+}
+
+# The bridge, the iptables chains, the kubepods cgroups and the kernel
+# settings are the machine's, not the state dir's: one dev cluster at a time
+# owns them, the one whose state dir this file names.
+OWNER_FILE=/run/sidequeue-dev-cluster
+
+# other_cluster: prints the state dir of another dev cluster that still has
+# a process running on this machine, and fails when there is none.
+other_cluster() {
+	local other f
+	other="$(cat "$OWNER_FILE" 2>/dev/null)" || return 1
+	[[ -n "$other" && "$other" != "$CLUSTER_DIR" ]] || return 1
+	for f in "$other"/pids/*.pid; do
+		if [[ -f "$f" ]] && running "$(basename "$f" .pid)" "$other/pids"; then
+			echo "$other"
+			return 0
+		fi
+	done
+	return 1
 }
 
 # exited: the components up.sh started that are no longer running, with

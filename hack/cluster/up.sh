@@ -23,6 +23,13 @@ if ! compgen -G "$root/bin/image/*.tar" >/dev/null; then
 	"${GO:-go}" -C "$root/hack/image" run . >/dev/null
 fi
 
+if other="$(other_cluster)"; then
+	echo "cluster: another dev cluster runs on this machine, from $other: stop it first (CLUSTER_DIR=$other $here/down.sh)" >&2
+	exit 1
+fi
+mkdir -p "$CLUSTER_DIR"
+echo "$CLUSTER_DIR" >"$OWNER_FILE"
+
 ip="$(node_ip)"
 log "state in $CLUSTER_DIR, node $NODE_NAME at $ip"
 mkdir -p "$pki" "$logs" "$pids" "$conf" "$CLUSTER_DIR"/{etcd,kubelet,pod-logs,volumes,cni/net.d,cni/ipam} \
