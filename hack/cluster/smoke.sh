@@ -37,6 +37,9 @@ kubectl_ delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 kubectl_ create namespace "$ns" >/dev/null
 kubectl_ label namespace "$ns" pod-security.kubernetes.io/enforce=restricted >/dev/null
 trap 'kubectl_ delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true' EXIT
+# The controller-manager makes a namespace's default ServiceAccount a moment
+# after the namespace; until then the API server refuses pods there.
+until_true "namespace $ns has its default ServiceAccount" 30 k get serviceaccount default
 
 # What the restricted Pod Security Standard asks of every container.
 sc='securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}'
