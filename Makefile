@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 # keep Helm and kustomize out of it.
 MODULES := . test/bench hack/image test/install
 
-.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin cluster-bin cluster-up cluster-down cluster-smoke demo test-demo clean help linkcheck
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin cluster-bin cluster-up cluster-down cluster-smoke cluster-test demo test-demo clean help linkcheck
 
 all: build
 
@@ -146,6 +146,11 @@ cluster-down:
 ## volume, Service DNS, logs and exec, with the project's image
 cluster-smoke:
 	hack/cluster/smoke.sh
+
+## cluster-test: cluster-up, cluster-smoke, then cluster-down even when the
+## smoke check failed, which fails if anything of the cluster is left behind
+cluster-test: image
+	GO=$(GO) hack/cluster/up.sh && hack/cluster/smoke.sh; rc=$$?; hack/cluster/down.sh || rc=1; exit $$rc
 
 ## demo: the whole system on this machine: etcd and kube-apiserver, the CRDs,
 ## the manager, lookupd and two queued as processes, the samples applied and

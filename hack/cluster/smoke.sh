@@ -14,11 +14,17 @@ source "$here/lib.sh"
 ns=smoke
 start_time=$SECONDS
 k() { kubectl_ -n "$ns" "$@"; }
-ok() { printf 'smoke: ok   %s\n' "$*"; }
+passed=0
+ok() {
+	printf 'smoke: ok   %s\n' "$*"
+	passed=$((passed + 1))
+}
+# fail stops at the first failed check: the later ones build on it.
 fail() {
 	printf 'smoke: FAIL %s\n' "$*" >&2
 	k get pods,pvc,svc -o wide >&2 || true
 	k describe pods >&2 || true
+	echo "smoke: $passed passed, 1 failed"
 	exit 1
 }
 # jsonpath_is WHAT RESOURCE PATH VALUE: polls until the field has the value.
@@ -125,4 +131,5 @@ until_true "PV $pv and its directory deleted with the pod" 60 gone
 
 kubectl_ delete namespace "$ns" --wait=true --timeout=120s >/dev/null || fail "namespace $ns not deleted"
 trap - EXIT
-echo "smoke: passed in $((SECONDS - start_time))s"
+echo "smoke: done in $((SECONDS - start_time))s"
+echo "smoke: $passed passed, 0 failed"
