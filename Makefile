@@ -8,7 +8,7 @@ BIN     := $(CURDIR)/bin
 # Helm out of it too.
 MODULES := . test/bench hack/image test/install test/e2e/cluster
 
-.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin demo test-demo clean help linkcheck e2e-images e2e
+.PHONY: all build test generate manifests chart-sync verify-generated unit test-gonsq test-interop lint bench bench-lookupd bench-diskqueue bench-injection fuzz-diskqueue image test-image test-install upstream k8s-bin cluster-bin cluster-up cluster-down cluster-smoke cluster-test demo test-demo clean help linkcheck e2e-images e2e
 
 all: build
 
@@ -126,28 +126,25 @@ e2e-images:
 	$(GO) -C hack/image run . -dir $(BIN)/images $(if $(VERSION),-version $(VERSION))
 	$(GO) -C hack/image run . -image sidequeue-e2e -dir $(BIN)/images $(if $(VERSION),-version $(VERSION))
 
-CLUSTER_DIR    := $(CURDIR)/hack/cluster
 E2E_KUBECONFIG ?= $(BIN)/cluster/kubeconfig
 E2E_LOGS       ?= $(BIN)/e2e-logs
 E2E_TIMEOUT    ?= 60m
 
 ## e2e: the end-to-end suite (test/e2e/cluster) on a real single-node
-## cluster (hack/cluster/up.sh), the chart installed with Helm, every
-## scenario counted in messages, then hack/cluster/down.sh, also when a test
-## fails or make is interrupted. A failed test leaves its namespaces'
-## objects and logs in bin/e2e-logs/. E2E_ARGS adds go test flags
-## (e.g. E2E_ARGS='-run TestCluster/(Install|RollingUpdate)')
+## cluster (hack/cluster/up.sh, which builds what it lacks), the chart
+## installed with Helm, every scenario counted in messages, then
+## hack/cluster/down.sh, also when a test fails or make is interrupted. A
+## failed test leaves its namespaces' objects and logs in bin/e2e-logs/.
+## E2E_ARGS adds go test flags (e.g. E2E_ARGS='-run TestCluster/(Install|RollingUpdate)')
 # The EXIT trap takes the cluster down whatever happens after up.sh starts;
-# INT and TERM exit through it. up.sh may leave bin/cluster/env, shell
-# assignments for the suite (E2E_CTR, runtime_test.go), read here.
+# INT and TERM exit through it. E2E_CTR is how runtime_test.go kills a
+# container: ctr on the cluster's containerd.
 e2e: e2e-images
-	@for s in up.sh down.sh; do test -x $(CLUSTER_DIR)/$$s || { \
-		echo "e2e: $(CLUSTER_DIR)/$$s is missing: the test cluster (issue 13) is not built yet"; exit 1; }; done
 	@rm -rf $(E2E_LOGS)
-	@trap '$(CLUSTER_DIR)/down.sh' EXIT; trap 'exit 130' INT TERM; \
-	$(CLUSTER_DIR)/up.sh || exit 1; \
-	if [ -f $(BIN)/cluster/env ]; then set -a; . $(BIN)/cluster/env; set +a; fi; \
+	@trap 'hack/cluster/down.sh' EXIT; trap 'exit 130' INT TERM; \
+	GO=$(GO) hack/cluster/up.sh || exit 1; \
 	cd test/e2e/cluster && E2E_KUBECONFIG=$(E2E_KUBECONFIG) E2E_LOGS=$(E2E_LOGS) $(if $(VERSION),IMAGE_TAG=$(VERSION)) \
+		E2E_CTR="ctr --address $(BIN)/cluster/containerd/run/containerd.sock" \
 		$(GO) test -tags e2e -count=1 -v -timeout $(E2E_TIMEOUT) ./... $(E2E_ARGS)
 
 ## upstream: build nsqd, nsqlookupd and nsqadmin v1.3.0 into bin/upstream/
@@ -158,6 +155,33 @@ upstream:
 ## for envtest (KUBEBUILDER_ASSETS=bin/k8s); from the Go module proxy, cached
 k8s-bin:
 	GO=$(GO) hack/build-k8s.sh
+
+## cluster-bin: build the dev cluster's binaries into bin/cluster-bin/ (kubelet,
+## kube-proxy, kube-controller-manager, kube-scheduler, CoreDNS, a volume
+## provisioner, the pause image) and bin/k8s/; cached like k8s-bin
+cluster-bin:
+	GO=$(GO) hack/cluster/build.sh
+
+## cluster-up: a real single-node Kubernetes cluster on this machine (root):
+## containerd from Debian, the rest built from source; the project's image and
+## bin/images/*.tar imported (make image first); kubeconfig at bin/cluster/kubeconfig
+## (docs/guide/e2e.md). Idempotent
+cluster-up: image
+	GO=$(GO) hack/cluster/up.sh
+
+## cluster-down: stop the cluster cluster-up started and remove bin/cluster/
+cluster-down:
+	hack/cluster/down.sh
+
+## cluster-smoke: on a running cluster: pods, a native sidecar, an ephemeral
+## volume, Service DNS, logs and exec, with the project's image
+cluster-smoke:
+	hack/cluster/smoke.sh
+
+## cluster-test: cluster-up, cluster-smoke, then cluster-down even when the
+## smoke check failed, which fails if anything of the cluster is left behind
+cluster-test: image
+	GO=$(GO) hack/cluster/up.sh && hack/cluster/smoke.sh; rc=$$?; hack/cluster/down.sh || rc=1; exit $$rc
 
 ## demo: the whole system on this machine: etcd and kube-apiserver, the CRDs,
 ## the manager, lookupd and two queued as processes, the samples applied and
