@@ -17,7 +17,6 @@
 # changing ETCD_VERSION updates hack/etcd/go.mod.
 set -euo pipefail
 
-KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +26,8 @@ go="${GO:-go}"
 export GOWORK=off
 # shellcheck source=hack/heartbeat.sh
 source "$root/hack/heartbeat.sh"
+# shellcheck source=hack/kube-version.sh
+source "$root/hack/kube-version.sh"
 
 # Every k8s.io/kubernetes command hack/k8s/go.mod lists as a tool: the two
 # envtest needs, built here, and the four more hack/cluster/build.sh builds
@@ -35,8 +36,6 @@ k8s_tools=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet
 
 # The k8s.io/* staging modules are published as v0.X.Y for kubernetes v1.X.Y.
 staging_version="v0.${KUBE_VERSION#v1.}"
-minor="${KUBE_VERSION#v1.}"
-minor="${minor%%.*}"
 
 want="kubernetes $KUBE_VERSION
 staging $staging_version
@@ -97,19 +96,11 @@ fi
 mkdir -p "$out"
 rm -f "$stamp"
 
-# What kubernetes' hack/lib/version.sh stamps, minus the git details we
-# do not have: component-base for the servers, client-go for kubectl's
-# client version.
-ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-	ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-done
-
 start=$SECONDS
 echo "k8s: building kube-apiserver and kubectl $KUBE_VERSION into $out"
 echo "k8s: a cold build takes 6 to 11 minutes on 2 cores (seconds when the Go build cache is warm); a line every 30s says it is still going"
 heartbeat_start "kube-apiserver and kubectl"
-(cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$ldflags" -o "$out/" \
+(cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$kube_ldflags" -o "$out/" \
 	k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
 heartbeat_stop
 echo "k8s: building etcd $ETCD_VERSION into $out (about 1 minute cold)"

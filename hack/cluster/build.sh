@@ -15,10 +15,10 @@
 # of the four Kubernetes commands takes about 5 minutes on 2 cores.
 set -euo pipefail
 
-KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
-export KUBE_VERSION
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=hack/kube-version.sh
+source "$root/hack/kube-version.sh"
+export KUBE_VERSION
 out="$root/bin/cluster-bin"
 stamp="$out/.versions"
 go="${GO:-go}"
@@ -32,8 +32,6 @@ GO="$go" "$root/hack/build-k8s.sh"
 source "$root/hack/heartbeat.sh"
 
 cmds=(kube-controller-manager kube-scheduler kubelet kube-proxy)
-minor="${KUBE_VERSION#v1.}"
-minor="${minor%%.*}"
 
 # The stamp: the versions, and a digest of our own small modules' sources,
 # so an edit to the provisioner or the pause image rebuilds them.
@@ -55,17 +53,11 @@ fi
 mkdir -p "$out"
 rm -f "$stamp"
 
-# As build-k8s.sh: the version the Kubernetes release build stamps.
-ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-	ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-done
-
 start=$SECONDS
 echo "cluster-bin: building ${cmds[*]} $KUBE_VERSION into $out"
 echo "cluster-bin: about 5 minutes cold on 2 cores, seconds when the Go build cache is warm"
 heartbeat_start "${cmds[*]}"
-(cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$ldflags" -o "$out/" "${cmds[@]/#/k8s.io/kubernetes/cmd/}")
+(cd "$root/hack/k8s" && "$go" build -trimpath -ldflags "$kube_ldflags" -o "$out/" "${cmds[@]/#/k8s.io/kubernetes/cmd/}")
 heartbeat_stop
 echo "cluster-bin: building coredns, the provisioner and crictl (about 6 minutes cold)"
 heartbeat_start "coredns, the provisioner and crictl"

@@ -20,10 +20,10 @@ import (
 // testVersion is stamped with -X, to see that the flag reaches every binary.
 const testVersion = "0.0.0-imagetest"
 
-// TestImage builds the binaries once for this machine, assembles the image
-// twice into different places (same digest), and checks the config and
-// that each binary in the layer answers --version with testVersion.
-func TestImage(t *testing.T) {
+// testBinaries builds an image's commands for this machine, stamped
+// testVersion, into a temporary directory; off Linux it skips the test.
+func testBinaries(t *testing.T, image spec) (v1.Platform, string) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the image's binaries are linux ones")
 	}
@@ -33,9 +33,17 @@ func TestImage(t *testing.T) {
 	}
 	p := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
 	bins := t.TempDir()
-	if err := buildBinaries(product, root, testVersion, p, bins); err != nil {
+	if err := buildBinaries(image, root, testVersion, p, bins); err != nil {
 		t.Fatal(err)
 	}
+	return p, bins
+}
+
+// TestImage builds the binaries once for this machine, assembles the image
+// twice into different places (same digest), and checks the config and
+// that each binary in the layer answers --version with testVersion.
+func TestImage(t *testing.T) {
+	p, bins := testBinaries(t, product)
 	epoch := time.Unix(0, 0).UTC()
 	out1 := filepath.Join(t.TempDir(), "a.tar")
 	out2 := filepath.Join(t.TempDir(), "b", "image.tar")
@@ -147,18 +155,7 @@ func layerFiles(t *testing.T, img v1.Image, rootfs string, epoch time.Time) []st
 // The end-to-end apps' image: its own name, the two apps and nothing
 // else, each of which runs (-h: its usage, exit 0).
 func TestE2EImage(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the image's binaries are linux ones")
-	}
-	root, err := findRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
-	bins := t.TempDir()
-	if err := buildBinaries(e2e, root, testVersion, p, bins); err != nil {
-		t.Fatal(err)
-	}
+	p, bins := testBinaries(t, e2e)
 	epoch := time.Unix(0, 0).UTC()
 	out := filepath.Join(t.TempDir(), "e2e.tar")
 	d, err := writeImage(e2e, out, testVersion, epoch, []v1.Platform{p}, []string{bins})
