@@ -143,7 +143,7 @@ func TestRenderDashboard(t *testing.T) {
 		t.Fatalf("dashboard JSON: %v (%d panels)", err, len(dash.Panels))
 	}
 	var code []byte
-	for _, f := range []string{"sidecar/queued/metrics.go", "controllers/injection/metrics.go"} {
+	for _, f := range []string{"sidecar/queued/http_metrics.go", "controllers/injection/metrics.go"} {
 		b, err := os.ReadFile(testenv.Path(f))
 		if err != nil {
 			t.Fatal(err)
