@@ -141,8 +141,8 @@ E2E_TIMEOUT    ?= 60m
 # container: ctr on the cluster's containerd.
 e2e: e2e-images
 	@rm -rf $(E2E_LOGS)
-	@trap 'hack/cluster/down.sh' EXIT; trap 'exit 130' INT TERM; \
-	GO=$(GO) hack/cluster/up.sh || exit 1; \
+	@trap '$(CURDIR)/hack/cluster/down.sh' EXIT; trap 'exit 130' INT TERM; \
+	GO=$(GO) $(CURDIR)/hack/cluster/up.sh || exit 1; \
 	cd test/e2e/cluster && E2E_KUBECONFIG=$(E2E_KUBECONFIG) E2E_LOGS=$(E2E_LOGS) $(if $(VERSION),IMAGE_TAG=$(VERSION)) \
 		E2E_CTR="ctr --address $(BIN)/cluster/containerd/run/containerd.sock" \
 		$(GO) test -tags e2e -count=1 -v -timeout $(E2E_TIMEOUT) ./... $(E2E_ARGS)
