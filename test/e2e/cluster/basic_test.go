@@ -14,16 +14,21 @@ import (
 	"github.com/sidequeue/sidequeue/test/e2e/msgs"
 )
 
-// A managed Lookup of two replicas is Ready with two lookupd pods running
-// and ready; a Topic and a Channel on it are Ready.
+// A managed Lookup of two replicas is Ready (one ready lookupd serves), then
+// says two are ready once two lookupd pods run and are ready; a Topic and a
+// Channel on it are Ready.
 func (h *harness) testLookupTopicChannelReady(t *testing.T) {
 	ns := h.namespace(t, shortName(t), nil)
 	m := h.setUpMessaging(t, ns, 2)
 	var l v1alpha1.Lookup
-	must(t, h.k8s.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: m.lookup}, &l))
-	if pods := h.lookupdPods(t, &l); len(pods) != 2 || l.Status.ReadyReplicas != 2 {
-		t.Fatalf("Lookup Ready with %d lookupd pods ready, status readyReplicas %d; want 2", len(pods), l.Status.ReadyReplicas)
-	}
+	eventually(t, short, "the Lookup's status to count 2 ready lookupd pods", func(ctx context.Context) (bool, error) {
+		if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: m.lookup}, &l); err != nil {
+			return false, err
+		}
+		pods := h.lookupdPods(t, &l)
+		return len(pods) == 2 && l.Status.ReadyReplicas == 2,
+			fmt.Errorf("%d lookupd pods ready, status readyReplicas %d", len(pods), l.Status.ReadyReplicas)
+	})
 	t.Logf("Lookup %s: consumers use %v, daemons %v", m.lookup, l.Status.ConsumerAddresses, l.Status.DaemonAddresses)
 }
 
