@@ -202,3 +202,26 @@ func abbrev(s string) string {
 	}
 	return s
 }
+
+// consumeAll deploys the consumer "cons" in m's namespace and waits until it
+// has received every message the publishers acknowledged.
+func (h *harness) consumeAll(t testing.TB, m messaging, pubs ...msgs.PublisherStats) msgs.ConsumerStats {
+	t.Helper()
+	h.deployConsumer(t, m, "cons")
+	cons := h.waitAppPod(t, m.ns, "cons")
+	return h.waitReceived(t, m.ns, cons.Name, pubs...)
+}
+
+// injectedRoundTrip runs a consumer, then an injected publisher of count
+// messages, checks the publisher's pod got its sidecar, and waits until the
+// consumer has received every acknowledged message.
+func (h *harness) injectedRoundTrip(t testing.TB, m messaging, count int) {
+	t.Helper()
+	h.deployConsumer(t, m, "cons")
+	h.deployPublisher(t, m, publisher{name: "pub", count: count, inject: true}, 1)
+	pod := h.waitAppPod(t, m.ns, "pub")
+	checkInjected(t, &pod)
+	s := h.waitPublished(t, m.ns, pod.Name)
+	cons := h.waitAppPod(t, m.ns, "cons")
+	h.waitReceived(t, m.ns, cons.Name, s)
+}

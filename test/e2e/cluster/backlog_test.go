@@ -36,9 +36,7 @@ func (h *harness) testBacklogHandedToDrainJob(t *testing.T) {
 	t.Logf("Backlog %s: depth %d, drain Job %s", claim, *b.Status.Depth, b.Status.Job)
 	h.waitPodGone(t, ns, pod.Name)
 
-	h.deployConsumer(t, m, "cons")
-	cons := h.waitAppPod(t, ns, "cons")
-	h.waitReceived(t, ns, cons.Name, s)
+	h.consumeAll(t, m, s)
 	h.waitGone(t, &v1alpha1.Backlog{}, ns, claim)
 	h.waitGone(t, &batchv1.Job{}, ns, b.Status.Job)
 	h.waitGone(t, &corev1.PersistentVolumeClaim{}, ns, claim)

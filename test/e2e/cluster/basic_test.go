@@ -63,7 +63,7 @@ func (h *harness) testInjectionAndFirstPublish(t *testing.T) {
 // running pod shows it: the first init container is the sidecar with
 // restartPolicy Always, the volume is a generic ephemeral claim, the app
 // is told where the daemon is, the pod is labelled and holds the finalizer.
-func checkInjected(t *testing.T, pod *corev1.Pod) {
+func checkInjected(t testing.TB, pod *corev1.Pod) {
 	t.Helper()
 	if len(pod.Spec.InitContainers) == 0 || pod.Spec.InitContainers[0].Name != v1alpha1.SidecarContainerName {
 		t.Fatalf("pod %s: no sidecar as first init container: %+v", pod.Name, pod.Spec.InitContainers)

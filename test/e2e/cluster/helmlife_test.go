@@ -34,13 +34,7 @@ func (h *harness) testHelmUpgradeKeepsInjection(t *testing.T) {
 
 	ns := h.namespace(t, shortName(t), injectionEnabled)
 	m := h.setUpMessaging(t, ns, 1)
-	h.deployConsumer(t, m, "cons")
-	h.deployPublisher(t, m, publisher{name: "pub", count: 100, inject: true}, 1)
-	pod := h.waitAppPod(t, ns, "pub")
-	checkInjected(t, &pod)
-	s := h.waitPublished(t, ns, pod.Name)
-	cons := h.waitAppPod(t, ns, "cons")
-	h.waitReceived(t, ns, cons.Name, s)
+	h.injectedRoundTrip(t, m, 100)
 }
 
 func (h *harness) caBundles(t testing.TB) [][]byte {

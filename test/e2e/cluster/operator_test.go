@@ -23,13 +23,7 @@ func (h *harness) testRestrictedNamespace(t *testing.T) {
 	}
 	ns := h.namespace(t, shortName(t), labels)
 	m := h.setUpMessaging(t, ns, 1)
-	h.deployConsumer(t, m, "cons")
-	h.deployPublisher(t, m, publisher{name: "pub", count: 200, inject: true}, 1)
-	pod := h.waitAppPod(t, ns, "pub")
-	checkInjected(t, &pod)
-	s := h.waitPublished(t, ns, pod.Name)
-	cons := h.waitAppPod(t, ns, "cons")
-	h.waitReceived(t, ns, cons.Name, s)
+	h.injectedRoundTrip(t, m, 200)
 }
 
 // Every manager pod deleted while a publisher pod with a backlog is being
@@ -55,9 +49,7 @@ func (h *harness) testManagerDeletedMidScenario(t *testing.T) {
 
 	claim := v1alpha1.ClaimName(pod.Name)
 	b := h.waitBacklog(t, ns, claim, v1alpha1.BacklogDraining)
-	h.deployConsumer(t, m, "cons")
-	cons := h.waitAppPod(t, ns, "cons")
-	h.waitReceived(t, ns, cons.Name, s)
+	h.consumeAll(t, m, s)
 	h.waitGone(t, &v1alpha1.Backlog{}, ns, b.Name)
 	h.waitGone(t, &corev1.PersistentVolumeClaim{}, ns, claim)
 }

@@ -39,9 +39,7 @@ func (h *harness) testSidecarKilledLosesNothing(t *testing.T) {
 	s := h.waitPublished(t, ns, pod.Name)
 	t.Logf("publisher: %d acknowledged, %d failed while the sidecar was down (first: %s)", s.Acked, s.Failed, s.FirstError)
 
-	h.deployConsumer(t, m, "cons")
-	cons := h.waitAppPod(t, ns, "cons")
-	h.waitReceived(t, ns, cons.Name, s)
+	h.consumeAll(t, m, s)
 }
 
 // sidecarStatus is the pod's sidecar's status (a native sidecar is an
