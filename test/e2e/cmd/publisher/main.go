@@ -75,7 +75,9 @@ func run(o options) error {
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(p.serveStats)}
 	go srv.Serve(ln)
-	defer srv.Close()
+	// Shutdown, not Close: the reply that carried the final numbers may
+	// still be on its way out when main returns.
+	defer shutdown(srv)
 	log.Printf("publisher %s: topic %s on %s, stats on http://%s/stats", o.source, o.topic, o.nsqd, ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -168,9 +170,18 @@ func (p *publisher) serveStats(w http.ResponseWriter, r *http.Request) {
 	}
 	s := p.snapshot()
 	w.Header().Set("Content-Type", "application/json")
-	// The final numbers count as read only once they reached the reader.
+	// The final numbers count as read only once they left for the reader.
 	if err := json.NewEncoder(w).Encode(s); err == nil && s.Done {
+		w.(http.Flusher).Flush()
 		p.readOnce.Do(func() { close(p.finalRead) })
+	}
+}
+
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
 	}
 }
 
