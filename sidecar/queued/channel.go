@@ -52,7 +52,7 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 		clients:   map[int64]*client{},
 	}
 	c.initQueues()
-	track := func(m *Message, end diskqueue.Position) { m.diskSeq = c.ledger.add(end) }
+	track := func(m *Message, end diskqueue.Position) { m.diskSeq = c.ledger.add(m, end) }
 	if err := c.open(d, topicName+":"+name, c.String(), isEphemeral(name), track); err != nil {
 		return nil, fmt.Errorf("channel %s/%s: %w", topicName, name, err)
 	}

@@ -21,10 +21,12 @@ type ledger struct {
 	next      uint64             // sequence number of the next entry
 	doneUpTo  diskqueue.Position // end of the last entry dropped
 	uncounted int                // entries dropped since the last commit
+	pending   uint64             // entries not yet done
 }
 
 type ledgerEntry struct {
 	end  diskqueue.Position
+	msg  *Message // until done: what pins the position (channel_unpin.go)
 	done bool
 }
 
@@ -33,9 +35,9 @@ type ledgerEntry struct {
 // most this many finished messages more.
 const commitEvery = 64
 
-// add records a message just read, ending at end, and returns its
-// sequence number (never 0).
-func (l *ledger) add(end diskqueue.Position) uint64 {
+// add records m, just read and ending at end, and returns its sequence
+// number (never 0).
+func (l *ledger) add(m *Message, end diskqueue.Position) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.next == 0 {
@@ -44,8 +46,9 @@ func (l *ledger) add(end diskqueue.Position) uint64 {
 	if n := int(l.next - l.first); n == len(l.ring) {
 		l.grow()
 	}
-	l.ring[l.next%uint64(len(l.ring))] = ledgerEntry{end: end}
+	l.ring[l.next%uint64(len(l.ring))] = ledgerEntry{end: end, msg: m}
 	l.next++
+	l.pending++
 	return l.next - 1
 }
 
@@ -66,7 +69,10 @@ func (l *ledger) resolve(seq uint64) (diskqueue.Position, bool) {
 	if seq < l.first || seq >= l.next {
 		return diskqueue.Position{}, false // from before a reset
 	}
-	l.ring[seq%uint64(len(l.ring))].done = true
+	if e := &l.ring[seq%uint64(len(l.ring))]; !e.done {
+		e.done, e.msg = true, nil // let the message go with its work
+		l.pending--
+	}
 	for l.first < l.next && l.ring[l.first%uint64(len(l.ring))].done {
 		l.doneUpTo = l.ring[l.first%uint64(len(l.ring))].end
 		l.first++
@@ -79,10 +85,25 @@ func (l *ledger) resolve(seq uint64) (diskqueue.Position, bool) {
 	return l.doneUpTo, true
 }
 
+// oldest returns the message the position waits for, and how many
+// messages read after it are done already: what a crash would deliver
+// again. nil if nothing is outstanding.
+func (l *ledger) oldest() (*Message, uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == l.next {
+		return nil, 0
+	}
+	return l.ring[l.first%uint64(len(l.ring))].msg, l.next - l.first - l.pending
+}
+
 // reset forgets every entry (the channel was emptied).
 func (l *ledger) reset() {
 	l.mu.Lock()
+	for seq := l.first; seq < l.next; seq++ {
+		l.ring[seq%uint64(len(l.ring))] = ledgerEntry{}
+	}
 	l.first = l.next
-	l.uncounted = 0
+	l.uncounted, l.pending = 0, 0
 	l.mu.Unlock()
 }

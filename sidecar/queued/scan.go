@@ -2,8 +2,9 @@ package queued
 
 import "time"
 
-// queueScanLoop requeues timed-out in-flight messages and releases due
-// deferred ones, for every channel, every --queue-scan-interval. Each pass
+// queueScanLoop requeues timed-out in-flight messages, releases due
+// deferred ones and unpins long-deferred ones (channel_unpin.go), for every
+// channel, every --queue-scan-interval. Each pass
 // drains everything due, so one pass per tick is enough.
 func (d *Daemon) queueScanLoop() {
 	ticker := time.NewTicker(d.opts().QueueScanInterval)
@@ -18,6 +19,7 @@ func (d *Daemon) queueScanLoop() {
 		for _, c := range d.allChannels() {
 			c.processInFlight(now)
 			c.processDeferred(now)
+			c.unpinLongDeferred(now)
 		}
 	}
 }
