@@ -97,7 +97,7 @@ func platformImage(s spec, ver string, epoch time.Time, p v1.Platform, bins stri
 	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History:   v1.History{Created: created, CreatedBy: "hack/image: /usr/local/bin/{" + strings.Join(s.commands, ",") + "}", Comment: "sidequeue " + ver},
+		History:   v1.History{Created: created, CreatedBy: "hack/image: /" + binDir + "/{" + strings.Join(s.commands, ",") + "}", Comment: "sidequeue " + ver},
 	})
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func platformImage(s spec, ver string, epoch time.Time, p v1.Platform, bins stri
 	cf.Config = v1.Config{
 		User:       user,
 		WorkingDir: "/",
-		Env:        []string{"PATH=/usr/local/bin"},
+		Env:        []string{"PATH=/" + binDir},
 		Labels: map[string]string{
 			"org.opencontainers.image.title":       s.repository,
 			"org.opencontainers.image.description": s.description,
