@@ -26,7 +26,7 @@ func startDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 func newDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 	t.Helper()
 	o := NewOptions()
-	o.TCPAddress, o.HTTPAddress = "127.0.0.1:0", "127.0.0.1:0"
+	o.TCPAddress, o.HTTPAddress, o.HTTPSAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.DataPath = t.TempDir()
 	o.LogLevel = "fatal"
 	o.QueueScanInterval = 10 * time.Millisecond
