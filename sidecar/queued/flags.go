@@ -88,7 +88,7 @@ func defineFlags(o *Options) (*flag.FlagSet, flagVars) {
 	fs.Int64Var(&o.NodeID, "node-id", o.NodeID, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)")
 	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")
-	fs.String("https-address", "0.0.0.0:4152", "accepted for nsqd compatibility; HTTPS is not served")
+	fs.StringVar(&o.HTTPSAddress, "https-address", o.HTTPSAddress, "<addr>:<port> to listen on for HTTPS clients (served when --tls-cert and --tls-key are set)")
 	fs.StringVar(&o.BroadcastAddress, "broadcast-address", o.BroadcastAddress, "address that will be registered with lookupd (defaults to the OS hostname)")
 	fs.IntVar(&o.BroadcastTCPPort, "broadcast-tcp-port", 0, "TCP port that will be registered with lookupd (defaults to the TCP port that this daemon is listening on)")
 	fs.IntVar(&o.BroadcastHTTPPort, "broadcast-http-port", 0, "HTTP port that will be registered with lookupd (defaults to the HTTP port that this daemon is listening on)")

@@ -58,6 +58,7 @@ func TestFlagsDefaultsAndVersion(t *testing.T) {
 		t.Fatalf("version %v, error %v", version, err)
 	}
 	if o.DataPath != "/var/lib/x" || o.TCPAddress != "0.0.0.0:4150" || o.HTTPAddress != "0.0.0.0:4151" ||
+		o.HTTPSAddress != "0.0.0.0:4152" ||
 		!slices.Equal(o.LookupdTCPAddresses, []string{"a:4160", "b:4160"}) {
 		t.Fatalf("options %+v", o)
 	}

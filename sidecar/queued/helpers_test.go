@@ -25,20 +25,25 @@ func startDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 // newDaemon is startDaemon for a test that runs Main itself.
 func newDaemon(t testing.TB, mutate func(*Options)) *Daemon {
 	t.Helper()
+	d, err := New(testOptions(t, mutate))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(d.Exit)
+	return d
+}
+
+// testOptions are a test daemon's: loopback ports, a fresh data path.
+func testOptions(t testing.TB, mutate func(*Options)) *Options {
 	o := NewOptions()
-	o.TCPAddress, o.HTTPAddress = "127.0.0.1:0", "127.0.0.1:0"
+	o.TCPAddress, o.HTTPAddress, o.HTTPSAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.DataPath = t.TempDir()
 	o.LogLevel = "fatal"
 	o.QueueScanInterval = 10 * time.Millisecond
 	if mutate != nil {
 		mutate(o)
 	}
-	d, err := New(o)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(d.Exit)
-	return d
+	return o
 }
 
 // conn is a raw protocol V2 connection.

@@ -3,6 +3,7 @@ package queued
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -28,20 +29,29 @@ var noRedirects = &http.Client{
 // io.Reader other than *bytes.Reader is sent chunked (no Content-Length).
 func httpDo(t testing.TB, d *Daemon, method, path string, body io.Reader) httpResp {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+d.HTTPAddr().String()+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := noRedirects.Do(req)
+	r, err := tryRequest(noRedirects, method, "http://"+d.HTTPAddr().String()+path, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// tryRequest sends a request with client and reads the answer whole.
+func tryRequest(client *http.Client, method, url string, body io.Reader) (httpResp, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return httpResp{}, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return httpResp{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
+		return httpResp{}, fmt.Errorf("reading body: %w", err)
 	}
-	return httpResp{resp.StatusCode, string(b), resp.Header}
+	return httpResp{resp.StatusCode, string(b), resp.Header}, nil
 }
 
 func httpGet(t testing.TB, d *Daemon, path string) httpResp {

@@ -19,6 +19,9 @@ func (d *Daemon) logStart() {
 	d.log.Logf("INFO", "data path %s: %d topics loaded, %d messages held", o.DataPath, topics, d.backlog())
 	d.log.Logf("INFO", "TCP: listening on %s", d.TCPAddr())
 	d.log.Logf("INFO", "HTTP: listening on %s", d.HTTPAddr())
+	if a := d.HTTPSAddr(); a != nil {
+		d.log.Logf("INFO", "HTTPS: listening on %s", a)
+	}
 	if o.DrainOnly {
 		d.log.Logf("INFO", "--drain-only: serving the backlog to consumers; exiting once it is empty")
 	}

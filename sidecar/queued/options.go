@@ -22,6 +22,7 @@ type Options struct {
 
 	TCPAddress        string
 	HTTPAddress       string
+	HTTPSAddress      string // served only with a TLS cert and key, as nsqd
 	BroadcastAddress  string
 	BroadcastTCPPort  int
 	BroadcastHTTPPort int
@@ -90,6 +91,7 @@ func NewOptions() *Options {
 		LogLevel:         "info",
 		TCPAddress:       "0.0.0.0:4150",
 		HTTPAddress:      "0.0.0.0:4151",
+		HTTPSAddress:     "0.0.0.0:4152",
 		BroadcastAddress: hostname,
 
 		LookupResolveInterval: 5 * time.Second,

@@ -34,16 +34,17 @@ type Daemon struct {
 	dataPathLock *os.File // held open, and so locked, while the daemon runs
 	recordLimit  int64    // the largest message body the data path may hold
 
-	tcpListener  net.Listener
-	httpListener net.Listener
-	tcp          *tcpserver.Server
-	tls          *tls.Config
-	clients      clientSet
-	drain        drainState
-	summary      summaryState
-	healthState  healthState
-	space        spaceGuard
-	lookup       *lookupPeers
+	tcpListener   net.Listener
+	httpListener  net.Listener
+	httpsListener net.Listener // nil: no TLS cert and key, or no --https-address
+	tcp           *tcpserver.Server
+	tls           *tls.Config
+	clients       clientSet
+	drain         drainState
+	summary       summaryState
+	healthState   healthState
+	space         spaceGuard
+	lookup        *lookupPeers
 
 	log   *logging.Logger
 	shell *shell.Shell // the loops and the exit: once it begins, no loop is started, no topic created
@@ -100,13 +101,25 @@ func (d *Daemon) start() error {
 	if d.tcpListener, d.httpListener, err = shell.Listen(opts.TCPAddress, opts.HTTPAddress); err != nil {
 		return err
 	}
+	if d.httpsListener, err = listenHTTPS(opts.HTTPSAddress, d.tls); err != nil {
+		d.closeListeners()
+		return err
+	}
 	d.lookup = newLookupPeers(d)
 	if err := d.meta.load(); err != nil {
-		d.tcpListener.Close()
-		d.httpListener.Close()
+		d.closeListeners()
 		return err
 	}
 	return nil
+}
+
+// closeListeners closes every bound listener: no new connection is taken.
+func (d *Daemon) closeListeners() {
+	d.tcpListener.Close()
+	d.httpListener.Close()
+	if d.httpsListener != nil {
+		d.httpsListener.Close()
+	}
 }
 
 func validateOptions(o *Options) error {
@@ -139,16 +152,25 @@ func (d *Daemon) Main() error {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
 	d.shell.Go(d.queueScanLoop)
-	err := d.shell.Serve(d.Exit,
-		func() error { return d.tcp.Serve(d.tcpListener) },
-		func() error { return (&httpServer{d: d}).serve(d.httpListener) })
-	if err != nil {
+	if err := d.shell.Serve(d.Exit, d.servers()...); err != nil {
 		return err
 	}
 	if n := d.drain.backlogLeft.Load(); n > 0 {
 		return fmt.Errorf("%w: %d", ErrBacklogLeft, n)
 	}
 	return nil
+}
+
+// servers answer on each bound listener until it closes.
+func (d *Daemon) servers() []func() error {
+	servers := []func() error{
+		func() error { return d.tcp.Serve(d.tcpListener) },
+		func() error { return (&httpServer{d: d}).serve(d.httpListener) },
+	}
+	if d.httpsListener != nil {
+		servers = append(servers, func() error { return (&httpServer{d: d, tls: true}).serve(d.httpsListener) })
+	}
+	return servers
 }
 
 // Exit stops serving, closes every topic and channel (keeping their
@@ -159,8 +181,7 @@ func (d *Daemon) Exit() { d.shell.Exit(d.shutdown, d.lookup.registrar.Close) }
 func (d *Daemon) shutdown() {
 	d.log.Logf("INFO", "EXIT: %s: stopping", d.shell.StopReason())
 	held := d.backlog()
-	d.tcpListener.Close()
-	d.httpListener.Close()
+	d.closeListeners()
 	if d.tcp != nil {
 		d.tcp.CloseAll()
 	}
