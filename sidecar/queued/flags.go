@@ -50,7 +50,7 @@ func ParseFlags(args []string) (*Options, bool, error) {
 		}
 	}
 	var err error
-	if o.TLSRequired, err = parseTLSRequired(*v.tlsRequired, o.TLSCert != ""); err != nil {
+	if o.TLSRequired, err = parseTLSRequired(*v.tlsRequired); err != nil {
 		return nil, false, err
 	}
 	if o.TLSMinVersion, err = parseTLSVersion(*v.tlsMin); err != nil {
@@ -128,7 +128,7 @@ func defineFlags(o *Options) (*flag.FlagSet, flagVars) {
 	return fs, flagVars{version: version, config: config, tlsRequired: tlsRequired, tlsMin: tlsMin}
 }
 
-func parseTLSRequired(v string, haveCert bool) (int, error) {
+func parseTLSRequired(v string) (int, error) {
 	switch v {
 	case "true":
 		return TLSRequired, nil

@@ -214,3 +214,23 @@ func (r httpResp) expectPing(t testing.TB) {
 		t.Fatalf("GET /ping answered %d %q, want 200 OK", r.code, r.body)
 	}
 }
+
+// As nsqd: a client certificate policy makes TLS required, on TCP and plain
+// HTTP alike; and requiring TLS without a certificate and key is refused at
+// start, naming both ways out.
+func TestTLSRequirementFollowsNSQD(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "queued-test-ca")
+	d := startHTTPS(t, ca, func(o *Options) { o.TLSClientAuthPolicy = "require" })
+	httpGet(t, d, "/ping").expect(t, 403, fmt.Sprintf(`{"message": "TLS_REQUIRED", "https_port": %d}`, d.HTTPSAddr().Port))
+
+	for _, mutate := range []func(*Options){
+		func(o *Options) { o.TLSRequired = TLSRequiredExceptHTTP },
+		func(o *Options) { o.TLSClientAuthPolicy = "require-verify" },
+	} {
+		_, err := New(testOptions(t, mutate))
+		if err == nil || !strings.Contains(err.Error(), "--tls-cert and --tls-key") {
+			t.Fatalf("TLS required without a certificate: %v, want an error naming --tls-cert and --tls-key", err)
+		}
+	}
+}

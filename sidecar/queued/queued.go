@@ -53,6 +53,9 @@ type Daemon struct {
 // New validates opts, binds the listeners and loads the topics and
 // channels saved in the data path. Main starts serving.
 func New(opts *Options) (*Daemon, error) {
+	if opts.TLSClientAuthPolicy != "" && opts.TLSRequired == TLSNotRequired {
+		opts.TLSRequired = TLSRequired // as nsqd: asking for client certificates means TLS
+	}
 	if err := validateOptions(opts); err != nil {
 		return nil, err
 	}
@@ -134,6 +137,8 @@ func validateOptions(o *Options) error {
 		return fmt.Errorf("--max-body-size (%d) must be at least --max-msg-size (%d), which must be positive", o.MaxBodySize, o.MaxMsgSize)
 	case o.MaxDeflateLevel < 1 || o.MaxDeflateLevel > 9:
 		return fmt.Errorf("--max-deflate-level %d must be in [1,9]", o.MaxDeflateLevel)
+	case o.TLSRequired != TLSNotRequired && (o.TLSCert == "" || o.TLSKey == ""):
+		return fmt.Errorf("TLS is required (--tls-required, or --tls-client-auth-policy) but --tls-cert and --tls-key are not both set: set them, or drop the requirement")
 	}
 	return nil
 }
