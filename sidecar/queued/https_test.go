@@ -111,8 +111,8 @@ func TestHTTPSClientCertificatePolicies(t *testing.T) {
 		"a certificate --tls-root-ca-file signed": {loadKeyPair(t, clientCert, clientKey)},
 	}
 	for policy, accepts := range map[string]map[string]bool{
-		// No policy: nsqd asks for no certificate (another CA's is not checked here).
-		"":               {"no client certificate": true, "a certificate --tls-root-ca-file signed": true},
+		// No policy: nsqd asks for no certificate, so none is checked.
+		"":               {"no client certificate": true, "another CA's certificate": true, "a certificate --tls-root-ca-file signed": true},
 		"require":        {"no client certificate": false, "another CA's certificate": true, "a certificate --tls-root-ca-file signed": true},
 		"require-verify": {"no client certificate": false, "another CA's certificate": false, "a certificate --tls-root-ca-file signed": true},
 	} {

@@ -17,7 +17,7 @@ func buildTLSConfig(o *Options) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load --tls-cert %s and --tls-key %s: %w", o.TLSCert, o.TLSKey, err)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: o.TLSMinVersion}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.NoClientCert, MinVersion: o.TLSMinVersion}
 	if o.TLSMinVersion == 0 {
 		cfg.MinVersion = tls.VersionTLS10
 	}
