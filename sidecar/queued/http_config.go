@@ -13,8 +13,8 @@ import (
 // or its cfg name) to our Options, each read as the JSON type nsqd's
 // option has: durations in nanoseconds, the log level as nsqd's number.
 // Strings are answered as they are, not JSON-quoted, as nsqd does. Names
-// nsqd has and queued does not (statsd, e2e latency, https, log prefix)
-// are INVALID_OPTION.
+// nsqd has and queued does not (statsd, https, log prefix) are
+// INVALID_OPTION.
 var configOptions = map[string]func(*Options) any{
 	"id":                        func(o *Options) any { return o.NodeID },
 	"log_level":                 func(o *Options) any { return nsqdLogLevel(o.LogLevel) },
@@ -51,6 +51,9 @@ var configOptions = map[string]func(*Options) any{
 	"deflate":                   func(o *Options) any { return o.DeflateEnabled },
 	"max_deflate_level":         func(o *Options) any { return o.MaxDeflateLevel },
 	"snappy":                    func(o *Options) any { return o.SnappyEnabled },
+	// nsqd's end-to-end latency options.
+	"e2e_processing_latency_percentiles": func(o *Options) any { return nonNil(o.E2EProcessingLatencyPercentiles) },
+	"e2e_processing_latency_window_time": func(o *Options) any { return o.E2EProcessingLatencyWindowTime },
 	// sidequeue's own, named from their flags the same way.
 	"lookupd_resolve_interval": func(o *Options) any { return o.LookupResolveInterval },
 	"max_disk_bytes":           func(o *Options) any { return o.MaxDiskBytes },
@@ -66,9 +69,10 @@ func nsqdLogLevel(s string) int {
 	return 0
 }
 
-func nonNil(s []string) []string {
+// nonNil makes an unset list answer [] rather than null, as nsqd's do.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

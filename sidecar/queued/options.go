@@ -66,6 +66,13 @@ type Options struct {
 	MaxDeflateLevel int
 	SnappyEnabled   bool
 
+	// E2EProcessingLatencyPercentiles are the quantiles, in (0,1], of the
+	// publish-to-FIN latency that /stats reports per topic and channel over
+	// the last E2EProcessingLatencyWindowTime; none, nsqd's default, keeps
+	// no latencies at all.
+	E2EProcessingLatencyPercentiles []float64
+	E2EProcessingLatencyWindowTime  time.Duration
+
 	DrainTimeout   time.Duration
 	TerminationLog string
 	DrainOnly      bool // serve the data path's backlog to consumers, accept no publishes, exit when empty
@@ -118,6 +125,8 @@ func NewOptions() *Options {
 		DeflateEnabled:  true,
 		MaxDeflateLevel: 6,
 		SnappyEnabled:   true,
+
+		E2EProcessingLatencyWindowTime: 10 * time.Minute,
 
 		DrainTimeout:         30 * time.Second,
 		DrainSummaryInterval: 2 * time.Second,

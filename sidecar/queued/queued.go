@@ -122,7 +122,7 @@ func validateOptions(o *Options) error {
 	case o.MaxDeflateLevel < 1 || o.MaxDeflateLevel > 9:
 		return fmt.Errorf("--max-deflate-level %d must be in [1,9]", o.MaxDeflateLevel)
 	}
-	return nil
+	return validateStatsOptions(o)
 }
 
 func (d *Daemon) opts() *Options { return d.options.Load() }
