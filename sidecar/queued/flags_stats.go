@@ -3,13 +3,14 @@ package queued
 import (
 	"flag"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
 )
 
 // The flags of what queued reports about itself beyond /stats' counts:
-// nsqd's end-to-end latency percentiles.
+// nsqd's end-to-end latency percentiles, and statsd.
 
 // defineStatsFlags defines them on fs, with o's fields as their values.
 func defineStatsFlags(fs *flag.FlagSet, o *Options) {
@@ -17,6 +18,12 @@ func defineStatsFlags(fs *flag.FlagSet, o *Options) {
 		"message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times or comma separated '1.0,0.99,0.95', default none)")
 	fs.DurationVar(&o.E2EProcessingLatencyWindowTime, "e2e-processing-latency-window-time", o.E2EProcessingLatencyWindowTime,
 		"calculate end to end latency quantiles for this duration of time (ie: 60s would only show quantile calculations from the past 60 seconds)")
+	fs.StringVar(&o.StatsdAddress, "statsd-address", o.StatsdAddress, "UDP <addr>:<port> of a statsd daemon for pushing stats")
+	fs.DurationVar(&o.StatsdInterval, "statsd-interval", o.StatsdInterval, "duration between pushing to statsd")
+	fs.BoolVar(&o.StatsdMemStats, "statsd-mem-stats", o.StatsdMemStats, "toggle sending memory and GC stats to statsd")
+	fs.StringVar(&o.StatsdPrefix, "statsd-prefix", o.StatsdPrefix, "prefix used for keys sent to statsd (%s for host replacement)")
+	fs.IntVar(&o.StatsdUDPPacketSize, "statsd-udp-packet-size", o.StatsdUDPPacketSize, "the size in bytes of statsd UDP packets")
+	fs.BoolVar(&o.StatsdExcludeEphemeral, "statsd-exclude-ephemeral", o.StatsdExcludeEphemeral, "Skip ephemeral topics and channels when sending stats to statsd")
 }
 
 // validateStatsOptions refuses values these features cannot run with,
@@ -31,8 +38,31 @@ func validateStatsOptions(o *Options) error {
 		return fmt.Errorf("--e2e-processing-latency-window-time %v must be positive: it is how far back the percentiles reach, e.g. 10m",
 			o.E2EProcessingLatencyWindowTime)
 	}
+	if o.StatsdAddress != "" {
+		return validateStatsd(o)
+	}
 	return nil
 }
+
+// validateStatsd checks the statsd options, which matter only with an
+// address. nsqd takes any value and fails later (a bad address at every
+// push, a zero interval by panicking); queued says so at start.
+func validateStatsd(o *Options) error {
+	if _, _, err := net.SplitHostPort(o.StatsdAddress); err != nil {
+		return fmt.Errorf("--statsd-address %q: want the <host>:<port> of a statsd daemon (UDP), e.g. 127.0.0.1:8125", o.StatsdAddress)
+	}
+	if o.StatsdInterval <= 0 {
+		return fmt.Errorf("--statsd-interval %v must be positive, e.g. 60s", o.StatsdInterval)
+	}
+	if o.StatsdUDPPacketSize < 1 || o.StatsdUDPPacketSize > maxUDPPayload {
+		return fmt.Errorf("--statsd-udp-packet-size %d must be in [1,%d]: 508 (the default) crosses any network unfragmented, 1432 an Ethernet one",
+			o.StatsdUDPPacketSize, maxUDPPayload)
+	}
+	return nil
+}
+
+// maxUDPPayload is the largest datagram UDP over IPv4 can carry.
+const maxUDPPayload = 65507
 
 // percentileList is nsqd's --e2e-processing-latency-percentile: repeatable,
 // each value a comma-separated list, kept sorted highest first as nsqd

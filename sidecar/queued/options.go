@@ -73,6 +73,15 @@ type Options struct {
 	E2EProcessingLatencyPercentiles []float64
 	E2EProcessingLatencyWindowTime  time.Duration
 
+	// statsd, as nsqd's: off unless StatsdAddress is set. New puts the
+	// node's name in StatsdPrefix's %s.
+	StatsdAddress          string
+	StatsdPrefix           string
+	StatsdInterval         time.Duration
+	StatsdMemStats         bool
+	StatsdUDPPacketSize    int
+	StatsdExcludeEphemeral bool
+
 	DrainTimeout   time.Duration
 	TerminationLog string
 	DrainOnly      bool // serve the data path's backlog to consumers, accept no publishes, exit when empty
@@ -127,6 +136,11 @@ func NewOptions() *Options {
 		SnappyEnabled:   true,
 
 		E2EProcessingLatencyWindowTime: 10 * time.Minute,
+
+		StatsdPrefix:        "nsq.%s",
+		StatsdInterval:      60 * time.Second,
+		StatsdMemStats:      true,
+		StatsdUDPPacketSize: 508,
 
 		DrainTimeout:         30 * time.Second,
 		DrainSummaryInterval: 2 * time.Second,

@@ -1,6 +1,7 @@
 package queued
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -100,6 +101,8 @@ func (d *Daemon) start() error {
 	if d.tcpListener, d.httpListener, err = shell.Listen(opts.TCPAddress, opts.HTTPAddress); err != nil {
 		return err
 	}
+	// Once the port is known, as nsqd does; nothing reads the options yet.
+	opts.StatsdPrefix = expandStatsdPrefix(opts.StatsdPrefix, opts.BroadcastAddress, cmp.Or(opts.BroadcastHTTPPort, d.HTTPAddr().Port))
 	d.lookup = newLookupPeers(d)
 	if err := d.meta.load(); err != nil {
 		d.tcpListener.Close()
@@ -139,6 +142,9 @@ func (d *Daemon) Main() error {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
 	d.shell.Go(d.queueScanLoop)
+	if d.opts().StatsdAddress != "" {
+		d.shell.Go(d.statsdLoop)
+	}
 	err := d.shell.Serve(d.Exit,
 		func() error { return d.tcp.Serve(d.tcpListener) },
 		func() error { return (&httpServer{d: d}).serve(d.httpListener) })
