@@ -2,6 +2,8 @@ package queued
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -109,6 +111,13 @@ func TestE2ELatencyFlags(t *testing.T) {
 	}
 	if !slices.Equal(o.E2EProcessingLatencyPercentiles, []float64{1, 0.99, 0.5}) || o.E2EProcessingLatencyWindowTime != time.Minute {
 		t.Fatalf("percentiles %v window %v", o.E2EProcessingLatencyPercentiles, o.E2EProcessingLatencyWindowTime)
+	}
+	// nsqd's config file key is plural, a TOML list.
+	path := filepath.Join(t.TempDir(), "nsqd.cfg")
+	os.WriteFile(path, []byte("e2e_processing_latency_percentiles = [0.5, 0.99]\nstatsd_address = \"127.0.0.1:8125\"\n"), 0o600)
+	if o, _, err := ParseFlags([]string{"--config=" + path}); err != nil ||
+		!slices.Equal(o.E2EProcessingLatencyPercentiles, []float64{0.99, 0.5}) || o.StatsdAddress != "127.0.0.1:8125" {
+		t.Fatalf("from --config: %v, %+v", err, o)
 	}
 	if o := NewOptions(); o.E2EProcessingLatencyPercentiles != nil || o.E2EProcessingLatencyWindowTime != 10*time.Minute {
 		t.Fatalf("defaults: %v %v, want none and 10m as nsqd", o.E2EProcessingLatencyPercentiles, o.E2EProcessingLatencyWindowTime)
