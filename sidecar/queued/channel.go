@@ -35,6 +35,8 @@ type Channel struct {
 	deferredMu sync.Mutex
 	deferred   map[MessageID]*Message
 	deferredPQ messagePQ
+
+	latency *latencyStream // nil unless --e2e-processing-latency-percentile is given
 }
 
 var (
@@ -50,6 +52,7 @@ func newChannel(topicName, name string, d *Daemon) (*Channel, error) {
 		topicName: topicName,
 		name:      name,
 		clients:   map[int64]*client{},
+		latency:   newLatencyStream(d.opts().E2EProcessingLatencyWindowTime, d.opts().E2EProcessingLatencyPercentiles),
 	}
 	c.initQueues()
 	track := func(m *Message, end diskqueue.Position) { m.diskSeq = c.ledger.add(m, end) }

@@ -76,6 +76,9 @@ func (c *Channel) FinishMessage(clientID int64, id MessageID) error {
 	if err != nil {
 		return err
 	}
+	if c.latency != nil {
+		c.latency.insert(m.Timestamp)
+	}
 	c.resolve(m)
 	c.moving.Add(-1)
 	return nil

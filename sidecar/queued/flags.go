@@ -23,6 +23,8 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 var configKeys = map[string]string{
 	"lookupd-tcp-address": "nsqlookupd_tcp_addresses",
 	"auth-http-address":   "auth_http_addresses",
+
+	"e2e-processing-latency-percentile": "e2e_processing_latency_percentiles",
 }
 
 // ParseFlags takes nsqd v1.3.0's flags, names and defaults, so a script
@@ -57,6 +59,9 @@ func ParseFlags(args []string) (*Options, bool, error) {
 		return nil, false, err
 	}
 	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
+		return nil, false, err
+	}
+	if err := validateStatsOptions(o); err != nil {
 		return nil, false, err
 	}
 	return o, *v.version, nil
@@ -125,6 +130,7 @@ func defineFlags(o *Options) (*flag.FlagSet, flagVars) {
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", o.DrainTimeout, "on SIGTERM, how long to keep serving consumers before exiting with a backlog")
 	fs.BoolVar(&o.DrainOnly, "drain-only", false, "serve the data path's backlog to consumers, accept no publishes, and exit once it is empty")
 	fs.StringVar(&o.TerminationLog, "termination-log", "", "file for the one-line JSON exit summary (default /dev/termination-log when it exists)")
+	defineStatsFlags(fs, o)
 	return fs, flagVars{version: version, config: config, tlsRequired: tlsRequired, tlsMin: tlsMin}
 }
 

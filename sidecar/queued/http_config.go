@@ -13,8 +13,7 @@ import (
 // or its cfg name) to our Options, each read as the JSON type nsqd's
 // option has: durations in nanoseconds, the log level as nsqd's number.
 // Strings are answered as they are, not JSON-quoted, as nsqd does. Names
-// nsqd has and queued does not (statsd, e2e latency, log prefix)
-// are INVALID_OPTION.
+// nsqd has and queued does not (log prefix) are INVALID_OPTION.
 var configOptions = map[string]func(*Options) any{
 	"id":                        func(o *Options) any { return o.NodeID },
 	"log_level":                 func(o *Options) any { return nsqdLogLevel(o.LogLevel) },
@@ -52,6 +51,15 @@ var configOptions = map[string]func(*Options) any{
 	"deflate":                   func(o *Options) any { return o.DeflateEnabled },
 	"max_deflate_level":         func(o *Options) any { return o.MaxDeflateLevel },
 	"snappy":                    func(o *Options) any { return o.SnappyEnabled },
+	// nsqd's end-to-end latency and statsd options.
+	"e2e_processing_latency_percentiles": func(o *Options) any { return nonNil(o.E2EProcessingLatencyPercentiles) },
+	"e2e_processing_latency_window_time": func(o *Options) any { return o.E2EProcessingLatencyWindowTime },
+	"statsd_address":                     func(o *Options) any { return o.StatsdAddress },
+	"statsd_prefix":                      func(o *Options) any { return o.StatsdPrefix },
+	"statsd_interval":                    func(o *Options) any { return o.StatsdInterval },
+	"statsd_mem_stats":                   func(o *Options) any { return o.StatsdMemStats },
+	"statsd_udp_packet_size":             func(o *Options) any { return o.StatsdUDPPacketSize },
+	"statsd_exclude_ephemeral":           func(o *Options) any { return o.StatsdExcludeEphemeral },
 	// sidequeue's own, named from their flags the same way.
 	"lookupd_resolve_interval": func(o *Options) any { return o.LookupResolveInterval },
 	"max_disk_bytes":           func(o *Options) any { return o.MaxDiskBytes },
@@ -67,9 +75,10 @@ func nsqdLogLevel(s string) int {
 	return 0
 }
 
-func nonNil(s []string) []string {
+// nonNil makes an unset list answer [] rather than null, as nsqd's do.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

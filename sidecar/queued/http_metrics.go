@@ -94,7 +94,7 @@ func boolMetric(b bool) float64 {
 }
 
 func (s *httpServer) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	st := s.getStats("", "", false)
+	st := s.d.getStats("", "", false)
 	var m metricsWriter
 	var disk, damaged, damagedBytes int64
 	for _, t := range st.Topics {

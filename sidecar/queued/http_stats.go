@@ -36,7 +36,7 @@ func (s *httpServer) doStats(w http.ResponseWriter, r *http.Request) (any, error
 	withClients := boolParam(v.Get("include_clients"))
 	withMem := boolParam(v.Get("include_mem"))
 
-	st := s.getStats(topic, channel, withClients)
+	st := s.d.getStats(topic, channel, withClients)
 	health, _ := s.health()
 	var ms *memStats
 	if withMem {
@@ -186,11 +186,11 @@ func (s clientStats) String() string {
 // every channel or the named one) sorted by name, and with clients, the
 // consumers of each channel and the producers (clients that published).
 // A named topic or channel that does not exist gives no topics at all.
-func (s *httpServer) getStats(topic, channel string, withClients bool) daemonStats {
+func (d *Daemon) getStats(topic, channel string, withClients bool) daemonStats {
 	var st daemonStats
-	topics := s.sortedTopics()
+	topics := d.sortedTopics()
 	if topic != "" {
-		t, err := s.d.GetExistingTopic(topic)
+		t, err := d.GetExistingTopic(topic)
 		if err != nil {
 			return st
 		}
@@ -213,18 +213,18 @@ func (s *httpServer) getStats(topic, channel string, withClients bool) daemonSta
 		st.Topics = append(st.Topics, t.stats(cs))
 	}
 	if withClients {
-		st.Producers = s.d.clients.producerStats(topic)
+		st.Producers = d.clients.producerStats(topic)
 	}
 	return st
 }
 
-func (s *httpServer) sortedTopics() []*Topic {
-	s.d.topicsMu.RLock()
-	out := make([]*Topic, 0, len(s.d.topics))
-	for _, t := range s.d.topics {
+func (d *Daemon) sortedTopics() []*Topic {
+	d.topicsMu.RLock()
+	out := make([]*Topic, 0, len(d.topics))
+	for _, t := range d.topics {
 		out = append(out, t)
 	}
-	s.d.topicsMu.RUnlock()
+	d.topicsMu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }

@@ -67,6 +67,22 @@ type Options struct {
 	MaxDeflateLevel int
 	SnappyEnabled   bool
 
+	// E2EProcessingLatencyPercentiles are the quantiles, in (0,1], of the
+	// publish-to-FIN latency that /stats reports per topic and channel over
+	// the last E2EProcessingLatencyWindowTime; none, nsqd's default, keeps
+	// no latencies at all.
+	E2EProcessingLatencyPercentiles []float64
+	E2EProcessingLatencyWindowTime  time.Duration
+
+	// statsd, as nsqd's: off unless StatsdAddress is set. New puts the
+	// node's name in StatsdPrefix's %s.
+	StatsdAddress          string
+	StatsdPrefix           string
+	StatsdInterval         time.Duration
+	StatsdMemStats         bool
+	StatsdUDPPacketSize    int
+	StatsdExcludeEphemeral bool
+
 	DrainTimeout   time.Duration
 	TerminationLog string
 	DrainOnly      bool // serve the data path's backlog to consumers, accept no publishes, exit when empty
@@ -120,6 +136,13 @@ func NewOptions() *Options {
 		DeflateEnabled:  true,
 		MaxDeflateLevel: 6,
 		SnappyEnabled:   true,
+
+		E2EProcessingLatencyWindowTime: 10 * time.Minute,
+
+		StatsdPrefix:        "nsq.%s",
+		StatsdInterval:      60 * time.Second,
+		StatsdMemStats:      true,
+		StatsdUDPPacketSize: 508,
 
 		DrainTimeout:         30 * time.Second,
 		DrainSummaryInterval: 2 * time.Second,

@@ -1,6 +1,7 @@
 package queued
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -108,6 +109,8 @@ func (d *Daemon) start() error {
 		d.closeListeners()
 		return err
 	}
+	// Once the port is known, as nsqd does; nothing reads the options yet.
+	opts.StatsdPrefix = expandStatsdPrefix(opts.StatsdPrefix, opts.BroadcastAddress, cmp.Or(opts.BroadcastHTTPPort, d.HTTPAddr().Port))
 	d.lookup = newLookupPeers(d)
 	if err := d.meta.load(); err != nil {
 		d.closeListeners()
@@ -140,7 +143,7 @@ func validateOptions(o *Options) error {
 	case o.TLSRequired != TLSNotRequired && (o.TLSCert == "" || o.TLSKey == ""):
 		return fmt.Errorf("TLS is required (--tls-required, or --tls-client-auth-policy) but --tls-cert and --tls-key are not both set: set them, or drop the requirement")
 	}
-	return nil
+	return validateStatsOptions(o)
 }
 
 func (d *Daemon) opts() *Options { return d.options.Load() }
@@ -157,6 +160,9 @@ func (d *Daemon) Main() error {
 		d.StartDrain(0) // before serving: not one publish is accepted
 	}
 	d.shell.Go(d.queueScanLoop)
+	if d.opts().StatsdAddress != "" {
+		d.shell.Go(d.statsdLoop)
+	}
 	if err := d.shell.Serve(d.Exit, d.servers()...); err != nil {
 		return err
 	}

@@ -42,17 +42,6 @@ type channelStats struct {
 	disk diskqueue.Stats
 }
 
-// latencyResult is nsqd's e2e latency quantiles. queued keeps none (nsqd
-// keeps none either unless --e2e-processing-latency-percentile is given),
-// so it is always {"count":0,"percentiles":null}.
-type latencyResult struct {
-	Count       int                  `json:"count"`
-	Percentiles []map[string]float64 `json:"percentiles"`
-}
-
-// String is how nsqd's text /stats prints it: the values, comma-separated.
-func (r *latencyResult) String() string { return "" }
-
 type pubCount struct {
 	Topic string `json:"topic"`
 	Count uint64 `json:"count"`
@@ -100,7 +89,7 @@ func (t *Topic) stats(chans []channelStats) topicStats {
 		MessageCount:         t.messageCount.Load(),
 		MessageBytes:         t.messageBytes.Load(),
 		Paused:               t.IsPaused(),
-		E2eProcessingLatency: &latencyResult{},
+		E2eProcessingLatency: t.latencyResult(),
 		disk:                 backendStats(t.backend),
 	}
 }
@@ -129,7 +118,7 @@ func (c *Channel) stats(topicFilter string, withClients bool) channelStats {
 		ClientCount:          n,
 		Clients:              clients,
 		Paused:               c.IsPaused(),
-		E2eProcessingLatency: &latencyResult{},
+		E2eProcessingLatency: c.latency.result(),
 		disk:                 backendStats(c.backend),
 	}
 }

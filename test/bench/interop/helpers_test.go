@@ -94,10 +94,11 @@ func start(t *testing.T, name string, tcp bool, args ...string) *proc {
 	return p
 }
 
-// queueDaemon runs bin (nsqd or queued) registered with lookupdTCP.
-func queueDaemon(t *testing.T, name, lookupdTCP string) *proc {
-	return start(t, name, true, "--data-path="+t.TempDir(), "--broadcast-address=127.0.0.1",
-		"--lookupd-tcp-address="+lookupdTCP)
+// queueDaemon runs bin (nsqd or queued) registered with lookupdTCP, with
+// any extra flags.
+func queueDaemon(t *testing.T, name, lookupdTCP string, extra ...string) *proc {
+	return start(t, name, true, append([]string{"--data-path=" + t.TempDir(), "--broadcast-address=127.0.0.1",
+		"--lookupd-tcp-address=" + lookupdTCP}, extra...)...)
 }
 
 func lookupd(t *testing.T, name string) *proc {
