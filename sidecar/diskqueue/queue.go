@@ -205,6 +205,18 @@ func (q *Queue) appendLocked(payloads [][]byte, budgeted bool) (int, error) {
 	return written + n, err
 }
 
+// HasRoom reports whether records of size bytes, framing included
+// (RecordSize), would fit within MaxDiskBytes now: a hint for choosing a
+// path, as another writer may take the room first.
+func (q *Queue) HasRoom(size int64) bool {
+	if q.opts.MaxDiskBytes <= 0 {
+		return true
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.withinBudget(size) == nil
+}
+
 func (q *Queue) withinBudget(extra int64) error {
 	if q.opts.MaxDiskBytes > 0 && q.diskBytes+extra > q.opts.MaxDiskBytes {
 		return fmt.Errorf("%w: %d of %d bytes used, record needs %d", ErrDiskFull,

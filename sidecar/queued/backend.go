@@ -22,6 +22,7 @@ type backendQueue interface {
 	DataReady() <-chan struct{}
 	Depth() int64
 	UnreadBytes() int64
+	HasRoom(size int64) bool
 	Empty() error
 	Delete() error
 	Close() error
@@ -46,6 +47,7 @@ func (discardQueue) Commit(diskqueue.Position)  {}
 func (discardQueue) DataReady() <-chan struct{} { return nil }
 func (discardQueue) Depth() int64               { return 0 }
 func (discardQueue) UnreadBytes() int64         { return 0 }
+func (discardQueue) HasRoom(int64) bool         { return true }
 func (discardQueue) Empty() error               { return nil }
 func (discardQueue) Delete() error              { return nil }
 func (discardQueue) Close() error               { return nil }

@@ -24,8 +24,9 @@ type Topic struct {
 	exit            chan struct{}
 	pumpDone        chan struct{}
 
-	inPump atomic.Int64 // messages the pump has taken and not yet given every channel
-	unsent []*Message   // from memory, not delivered when the pump stopped
+	started atomic.Bool  // delivering to its channels (Start)
+	inPump  atomic.Int64 // messages the pump has taken and not yet given every channel
+	unsent  []*Message   // from memory, not delivered when the pump stopped
 }
 
 func newTopic(name string, d *Daemon) (*Topic, error) {
@@ -48,6 +49,7 @@ func newTopic(name string, d *Daemon) (*Topic, error) {
 // Start lets the topic deliver to its channels. A topic loaded at start-up
 // waits until its channels are all there, so none misses a message.
 func (t *Topic) Start() {
+	t.started.Store(true)
 	select {
 	case t.start <- struct{}{}:
 	default:

@@ -22,6 +22,9 @@ func (t *Topic) PutMessages(ms []*Message) error {
 			return err
 		}
 	}
+	if direct, err := t.putDirect(ms); direct {
+		return err
+	}
 	t.exitMu.RLock()
 	defer t.exitMu.RUnlock()
 	if t.exiting {
@@ -38,13 +41,17 @@ func (t *Topic) PutMessages(ms []*Message) error {
 			return err
 		}
 	}
+	t.countPublished(ms)
+	return nil
+}
+
+func (t *Topic) countPublished(ms []*Message) {
 	var bytes uint64
 	for _, m := range ms {
 		bytes += uint64(len(m.Body))
 	}
 	t.messageCount.Add(uint64(len(ms)))
 	t.messageBytes.Add(bytes)
-	return nil
 }
 
 // messagePump copies each message to every channel. Without channels, or
