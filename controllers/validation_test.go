@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -342,5 +343,17 @@ func TestChannelImmutableFields(t *testing.T) {
 	get(t, ns, named.Name, &ch)
 	if ch.Spec.ChannelName != "workers" || ch.Spec.TopicRef.Name != topic {
 		t.Fatalf("rejected updates changed the Channel: %+v", ch.Spec)
+	}
+}
+
+// A Topic created from Go without a lookupRef gets the default Lookup, as
+// one applied from YAML does: the empty reference is left out, not sent
+// as {name: ""}, which the default would not replace.
+func TestTopicFromGoWithoutLookupRefGetsTheDefault(t *testing.T) {
+	ns := namespace(t, true)
+	tp := &v1alpha1.Topic{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	must(t, k8s.Create(context.Background(), tp))
+	if tp.Spec.LookupRef.Name != "default" {
+		t.Fatalf("spec.lookupRef %+v, want the default Lookup", tp.Spec.LookupRef)
 	}
 }

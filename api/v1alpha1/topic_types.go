@@ -13,7 +13,7 @@ type TopicSpec struct {
 	// +kubebuilder:default={name: "default"}
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.lookupRef is immutable"
 	// +optional
-	LookupRef LocalObjectReference `json:"lookupRef,omitempty"`
+	LookupRef LocalObjectReference `json:"lookupRef,omitzero"`
 
 	// topicName is the NSQ topic name; empty means metadata.name (the schema
 	// cannot default a field from metadata, so the operator does). NSQ name
