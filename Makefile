@@ -136,12 +136,13 @@ E2E_TIMEOUT    ?= 60m
 ## hack/cluster/down.sh, also when a test fails or make is interrupted. A
 ## failed test leaves its namespaces' objects and logs in bin/e2e-logs/.
 ## E2E_ARGS adds go test flags (e.g. E2E_ARGS='-run TestCluster/(Install|RollingUpdate)')
-# The EXIT trap takes the cluster down whatever happens after up.sh starts;
+# The EXIT trap takes the cluster down whatever happens after up.sh starts,
+# and fails the target if down.sh leaves something behind;
 # INT and TERM exit through it. E2E_CTR is how runtime_test.go kills a
 # container: ctr on the cluster's containerd.
 e2e: e2e-images
 	@rm -rf $(E2E_LOGS)
-	@trap '$(CURDIR)/hack/cluster/down.sh' EXIT; trap 'exit 130' INT TERM; \
+	@trap 'rc=$$?; $(CURDIR)/hack/cluster/down.sh || rc=1; exit $$rc' EXIT; trap 'exit 130' INT TERM; \
 	GO=$(GO) $(CURDIR)/hack/cluster/up.sh || exit 1; \
 	cd test/e2e/cluster && E2E_KUBECONFIG=$(E2E_KUBECONFIG) E2E_LOGS=$(E2E_LOGS) $(if $(VERSION),IMAGE_TAG=$(VERSION)) \
 		E2E_CTR="ctr --address $(BIN)/cluster/containerd/run/containerd.sock" \
