@@ -36,7 +36,7 @@ func New(opts *Options) (*Lookupd, error) {
 		return nil, err
 	}
 	hostname, _ := os.Hostname()
-	l := &Lookupd{opts: opts, log: logging.New("[lookupd] ", opts.LogLevel, opts.Logf), hostname: hostname,
+	l := &Lookupd{opts: opts, log: logging.New(opts.LogPrefix, opts.LogLevel, opts.Logf), hostname: hostname,
 		db: newRegistry(), shell: shell.New()}
 	l.tcp = tcpserver.New(l.serveV1)
 	l.tcp.Logf = func(format string, args ...any) { l.log.Logf("WARN", format, args...) }

@@ -14,8 +14,9 @@ const Version = "1.3.0"
 
 // Options are nsqlookupd v1.3.0's, with its defaults.
 type Options struct {
-	LogLevel string                                  // debug, info, warn, error or fatal
-	Logf     func(level, format string, args ...any) // nil: standard error
+	LogLevel  string                                  // debug, info, warn, error or fatal
+	LogPrefix string                                  // before every log line
+	Logf      func(level, format string, args ...any) // nil: standard error
 
 	TCPAddress       string
 	HTTPAddress      string
@@ -33,6 +34,7 @@ func NewOptions() *Options {
 	hostname, _ := os.Hostname()
 	return &Options{
 		LogLevel:                "info",
+		LogPrefix:               "[lookupd] ",
 		TCPAddress:              "0.0.0.0:4160",
 		HTTPAddress:             "0.0.0.0:4161",
 		BroadcastAddress:        hostname,

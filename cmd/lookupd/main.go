@@ -76,7 +76,7 @@ func defineFlags(o *lookup.Options) (*flag.FlagSet, *bool, *string) {
 	version := fs.Bool("version", false, "print version string")
 	config := fs.String("config", "", "path to config file (TOML, nsqlookupd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
-	fs.String("log-prefix", "[lookupd] ", "log message prefix (accepted for compatibility)")
+	fs.StringVar(&o.LogPrefix, "log-prefix", o.LogPrefix, "log message prefix")
 	fs.Bool("verbose", false, "[deprecated] has no effect, use --log-level")
 	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")

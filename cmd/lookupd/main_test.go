@@ -17,11 +17,12 @@ func TestCommandLine(t *testing.T) {
 }
 
 // What a person sees when lookupd starts and stops: the version, where it
-// listens, that it keeps no data, and why it stopped.
+// listens, that it keeps no data, and why it stopped, each line behind
+// --log-prefix.
 func TestStartAndStopLines(t *testing.T) {
 	bin := testutil.Build(t, "lookupd", ".")
 	d := testutil.StartBinary(t, bin, `HTTP: listening on 127\.0\.0\.1:\d+`, 30*time.Second,
-		"--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--broadcast-address=lookupd-0")
+		"--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--broadcast-address=lookupd-0", "--log-prefix=[lookupd-0] ")
 	if code := d.Stop(t, syscall.SIGTERM, 30*time.Second); code != 0 {
 		t.Errorf("exit %d", code)
 	}
@@ -35,7 +36,7 @@ func TestStartAndStopLines(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(d.Stderr.String()), "\n")
 	for i, re := range want {
-		if i >= len(lines) || !regexp.MustCompile(`^\[lookupd\] .* `+re).MatchString(lines[i]) {
+		if i >= len(lines) || !regexp.MustCompile(`^\[lookupd-0\] .* `+re).MatchString(lines[i]) {
 			t.Errorf("line %d does not match %s; stderr:\n%s", i+1, re, d.Stderr)
 		}
 	}

@@ -24,22 +24,27 @@ func TestStartAndStopLines(t *testing.T) {
 	for _, c := range []struct {
 		sig    syscall.Signal
 		reason string
+		prefix string // --log-prefix, if not the default
 	}{
-		{syscall.SIGINT, "EXIT: received SIGINT: stopping"},
-		{syscall.SIGTERM, "EXIT: drain finished: nothing left: stopping"}, // nothing to drain
+		{syscall.SIGINT, "EXIT: received SIGINT: stopping", ""},
+		{syscall.SIGTERM, "EXIT: drain finished: nothing left: stopping", "[pub-7d9f] "}, // nothing to drain
 	} {
 		dir := t.TempDir()
-		d := testutil.StartBinary(t, bin, `HTTP: listening on 127\.0\.0\.1:\d+`, 30*time.Second,
-			"--data-path="+dir, "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--termination-log="+dir+"/summary")
+		args := []string{"--data-path=" + dir, "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0", "--termination-log=" + dir + "/summary"}
+		prefix := `\[queued\] `
+		if c.prefix != "" {
+			args, prefix = append(args, "--log-prefix="+c.prefix), regexp.QuoteMeta(c.prefix)
+		}
+		d := testutil.StartBinary(t, bin, `HTTP: listening on 127\.0\.0\.1:\d+`, 30*time.Second, args...)
 		if code := d.Stop(t, c.sig, 30*time.Second); code != 0 {
 			t.Errorf("%s: exit %d", c.sig, code)
 		}
 		lines := strings.Split(strings.TrimSpace(d.Stderr.String()), "\n")
 		want := []string{
-			`^\[queued\] .* INFO: ` + regexp.QuoteMeta(version.String()) + `, nsqd protocol v1\.3\.0, node ID \d+$`,
-			`^\[queued\] .* INFO: data path ` + regexp.QuoteMeta(dir) + `: 0 topics loaded, 0 messages held$`,
-			`^\[queued\] .* INFO: TCP: listening on 127\.0\.0\.1:\d+$`,
-			`^\[queued\] .* INFO: HTTP: listening on 127\.0\.0\.1:\d+$`,
+			`^` + prefix + `.* INFO: ` + regexp.QuoteMeta(version.String()) + `, nsqd protocol v1\.3\.0, node ID \d+$`,
+			`^` + prefix + `.* INFO: data path ` + regexp.QuoteMeta(dir) + `: 0 topics loaded, 0 messages held$`,
+			`^` + prefix + `.* INFO: TCP: listening on 127\.0\.0\.1:\d+$`,
+			`^` + prefix + `.* INFO: HTTP: listening on 127\.0\.0\.1:\d+$`,
 		}
 		for i, re := range want {
 			if i >= len(lines) || !regexp.MustCompile(re).MatchString(lines[i]) {

@@ -89,7 +89,7 @@ func defineFlags(o *Options) (*flag.FlagSet, flagVars) {
 	version := fs.Bool("version", false, "print version string")
 	config := fs.String("config", "", "path to config file (TOML, nsqd's keys; flags win over it)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "set log verbosity: debug, info, warn, error, or fatal")
-	fs.String("log-prefix", "[queued] ", "log message prefix (accepted for nsqd compatibility; the logs always say [queued])")
+	fs.StringVar(&o.LogPrefix, "log-prefix", o.LogPrefix, "log message prefix")
 	fs.Int64Var(&o.NodeID, "node-id", o.NodeID, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)")
 	fs.StringVar(&o.TCPAddress, "tcp-address", o.TCPAddress, "<addr>:<port> to listen on for TCP clients")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "<addr>:<port> to listen on for HTTP clients")

@@ -127,7 +127,7 @@ func TestHTTPConfig(t *testing.T) {
 	put("log_level", "loud").expectErr(t, 400, "INVALID_VALUE")
 	put("log_level", "").expectErr(t, 413, "INVALID_VALUE")
 	put("max_msg_size", "5").expectErr(t, 400, "INVALID_OPTION")
-	httpGet(t, d, "/config/log_prefix").expectErr(t, 400, "INVALID_OPTION")
+	httpGet(t, d, "/config/log_prefix").expect(t, 200, "[queued] ")
 	httpGet(t, d, "/config/nope").expectErr(t, 400, "INVALID_OPTION")
 }
 

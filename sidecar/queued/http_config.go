@@ -13,10 +13,11 @@ import (
 // or its cfg name) to our Options, each read as the JSON type nsqd's
 // option has: durations in nanoseconds, the log level as nsqd's number.
 // Strings are answered as they are, not JSON-quoted, as nsqd does. Names
-// nsqd has and queued does not (log prefix) are INVALID_OPTION.
+// nsqd has and queued does not are INVALID_OPTION.
 var configOptions = map[string]func(*Options) any{
 	"id":                        func(o *Options) any { return o.NodeID },
 	"log_level":                 func(o *Options) any { return nsqdLogLevel(o.LogLevel) },
+	"log_prefix":                func(o *Options) any { return o.LogPrefix },
 	"tcp_address":               func(o *Options) any { return o.TCPAddress },
 	"http_address":              func(o *Options) any { return o.HTTPAddress },
 	"https_address":             func(o *Options) any { return o.HTTPSAddress },

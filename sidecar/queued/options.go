@@ -16,9 +16,10 @@ import (
 // Options are nsqd v1.3.0's, with its defaults, plus sidequeue's own
 // (drain, disk budget, lookupd re-resolution).
 type Options struct {
-	NodeID   int64
-	LogLevel string
-	Logf     func(level, format string, args ...any) // nil: standard error
+	NodeID    int64
+	LogLevel  string
+	LogPrefix string                                  // before every log line, as nsqd's --log-prefix
+	Logf      func(level, format string, args ...any) // nil: standard error
 
 	TCPAddress        string
 	HTTPAddress       string
@@ -105,6 +106,7 @@ func NewOptions() *Options {
 	return &Options{
 		NodeID:           defaultNodeID(hostname),
 		LogLevel:         "info",
+		LogPrefix:        "[queued] ",
 		TCPAddress:       "0.0.0.0:4150",
 		HTTPAddress:      "0.0.0.0:4151",
 		HTTPSAddress:     "0.0.0.0:4152",

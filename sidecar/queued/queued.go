@@ -76,7 +76,7 @@ func New(opts *Options) (*Daemon, error) {
 		startTime: time.Now(),
 		ids:       newIDFactory(opts.NodeID),
 		topics:    map[string]*Topic{},
-		log:       logging.New("[queued] ", opts.LogLevel, opts.Logf),
+		log:       logging.New(opts.LogPrefix, opts.LogLevel, opts.Logf),
 		shell:     shell.New(),
 	}
 	d.meta.d, d.drain.d, d.summary.d = d, d, d
