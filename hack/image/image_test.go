@@ -92,8 +92,8 @@ func TestImage(t *testing.T) {
 			t.Errorf("%s --version: %v: %s", name, err, out)
 			continue
 		}
-		// The image is built -buildvcs=false (main.go), so no commit.
-		re := regexp.MustCompile(`^sidequeue ` + regexp.QuoteMeta(testVersion) + ` \(unknown\)\n$`)
+		// The commit is stamped with -X (the build is -buildvcs=false).
+		re := regexp.MustCompile(`^sidequeue ` + regexp.QuoteMeta(testVersion) + ` \(` + regexp.QuoteMeta(wantCommit(t)) + `\)\n$`)
 		if !re.Match(out) {
 			t.Errorf("%s --version printed %q, want %s", name, out, re)
 		}
@@ -263,4 +263,16 @@ func extract(t *testing.T, r io.Reader, dir string, perm func(*tar.Header) os.Fi
 			t.Fatal(err)
 		}
 	}
+}
+
+// wantCommit is the commit the binaries of this tree say they are from.
+func wantCommit(t *testing.T) string {
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := sourceCommit(root); c != "" {
+		return c
+	}
+	return "unknown"
 }

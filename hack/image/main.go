@@ -44,8 +44,9 @@ import (
 const (
 	// productModule is the module whose commands go into the image.
 	productModule = "github.com/sidequeue/sidequeue"
-	// versionVar is the variable -X sets (internal/version).
+	// versionVar and commitVar are the variables -X sets (internal/version).
 	versionVar = productModule + "/internal/version.Version"
+	commitVar  = productModule + "/internal/version.StampedCommit"
 	// versionFile holds the default version (const Default).
 	versionFile = "internal/version/version.go"
 	// binDir is where the binaries are in the image.
@@ -251,9 +252,12 @@ func buildBinaries(s spec, root, ver string, p v1.Platform, dir string) error {
 	if goCmd == "" {
 		goCmd = "go"
 	}
+	ldflags := "-s -w -X " + versionVar + "=" + ver
+	if commit := sourceCommit(root); commit != "" {
+		ldflags += " -X " + commitVar + "=" + commit
+	}
 	for i, name := range s.commands {
-		cmd := exec.Command(goCmd, "build", "-trimpath", "-buildvcs=false",
-			"-ldflags", "-s -w -X "+versionVar+"="+ver,
+		cmd := exec.Command(goCmd, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags,
 			"-o", filepath.Join(dir, name), s.packages[i])
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
@@ -263,4 +267,18 @@ func buildBinaries(s spec, root, ver string, p v1.Platform, dir string) error {
 		}
 	}
 	return nil
+}
+
+// sourceCommit is root's git commit as internal/version shows it (seven
+// digits, "+dirty" with uncommitted changes), or "" outside a git tree.
+func sourceCommit(root string) string {
+	rev, err := exec.Command("git", "-C", root, "rev-parse", "--short=7", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	commit := strings.TrimSpace(string(rev))
+	if status, err := exec.Command("git", "-C", root, "status", "--porcelain").Output(); err != nil || len(status) > 0 {
+		commit += "+dirty"
+	}
+	return commit
 }

@@ -9,11 +9,21 @@ import (
 // stamped it (vcs.revision, shortened as git log --oneline shows it),
 // "+dirty" when the tree had changes, and "unknown" when the build has no
 // VCS stamp (go test, go run, a tree outside git). Reading the stamp
-// needs no -ldflags, so every way of building gets it.
+// needs no -ldflags, so every way of building gets it; a build without
+// the go command's stamp (the image's, -buildvcs=false, so that its
+// digest depends on the sources alone) sets StampedCommit with -X.
 func Commit() string {
-	commitOnce.Do(func() { commit = commitOf(debug.ReadBuildInfo()) })
+	commitOnce.Do(func() {
+		commit = StampedCommit
+		if commit == "" {
+			commit = commitOf(debug.ReadBuildInfo())
+		}
+	})
 	return commit
 }
+
+// StampedCommit, when set with -X, is Commit.
+var StampedCommit string
 
 var (
 	commitOnce sync.Once
