@@ -49,6 +49,12 @@ func (f figures) add(metric, daemon string, v float64) {
 }
 
 func main() {
+	// The null server (nullserver.go) is this binary run again.
+	if len(os.Args) > 1 && os.Args[1] == nullServerArg {
+		err := runNullServer(os.Args[2:])
+		fmt.Fprintln(os.Stderr, "null server:", err)
+		os.Exit(1)
+	}
 	ours := flag.String("ours", "", "path to our daemon (bin/queued)")
 	nsqd := flag.String("nsqd", "", "path to upstream nsqd v1.3.0 (bin/upstream/nsqd)")
 	runs := flag.Int("runs", 3, "rounds; each runs every workload on both daemons")
