@@ -77,10 +77,18 @@ func runNullServer(args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &nullServer{messages: *messages, started: time.Now().UnixNano()}
 	go func() { fmt.Fprintln(os.Stderr, "null server: http:", http.Serve(hl, nullHTTP())) }()
+	return newNullServer(*messages).acceptLoop(tl)
+}
+
+func newNullServer(messages int64) *nullServer {
+	return &nullServer{messages: messages, started: time.Now().UnixNano()}
+}
+
+// acceptLoop serves every connection l accepts, until l fails.
+func (s *nullServer) acceptLoop(l net.Listener) error {
 	for {
-		conn, err := tl.Accept()
+		conn, err := l.Accept()
 		if err != nil {
 			return err
 		}
@@ -118,10 +126,11 @@ type nullConn struct {
 	conn net.Conn
 	r    *bufio.Reader
 
-	wmu     sync.Mutex
-	w       *bufio.Writer
-	closing bool // CLS answered: nothing more is sent; guarded by wmu
-	frame   []byte
+	wmu       sync.Mutex
+	w         *bufio.Writer
+	unflushed bool // a response waits in w; guarded by wmu
+	closing   bool // CLS answered: nothing more is sent; guarded by wmu
+	frame     []byte
 
 	mu       sync.Mutex // guards rdy, inFlight and done; cond signals changes
 	cond     *sync.Cond
@@ -142,6 +151,14 @@ func (s *nullServer) serve(conn net.Conn) {
 		return
 	}
 	for {
+		// Answers go out once every command that arrived with them is
+		// read: one write for a pipelining client, and none left waiting
+		// behind input that needs no answer (a CLOSE_WAIT behind FINs).
+		if c.r.Buffered() == 0 {
+			if err := c.flushResponses(); err != nil {
+				return
+			}
+		}
 		if err := c.command(); err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				fmt.Fprintln(os.Stderr, "null server:", err)
@@ -172,18 +189,18 @@ func (c *nullConn) command() error {
 	name, arg, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(" "))
 	switch string(name) {
 	case "PUB", "MPUB", "DPUB":
-		if _, err := c.readBody(); err != nil {
+		if err := c.skipBody(); err != nil {
 			return err
 		}
-		return c.respond(frameResponse, "OK")
+		c.respond(frameResponse, "OK")
 	case "IDENTIFY":
-		if _, err := c.readBody(); err != nil {
+		if err := c.skipBody(); err != nil {
 			return err
 		}
-		return c.respond(frameResponse, identifyResponse)
+		c.respond(frameResponse, identifyResponse)
 	case "SUB":
 		go c.sendMessages()
-		return c.respond(frameResponse, "OK")
+		c.respond(frameResponse, "OK")
 	case "RDY":
 		return c.setRDY(arg)
 	case "FIN", "REQ":
@@ -191,10 +208,11 @@ func (c *nullConn) command() error {
 		// tally would report it missing (the bench's handler never requeues).
 		c.finished()
 	case "CLS":
-		return c.startClose()
+		c.startClose()
 	case "NOP", "TOUCH":
 	default:
 		c.respond(frameError, "E_INVALID invalid command "+string(name))
+		c.flushResponses()
 		return fmt.Errorf("unexpected command %q", name)
 	}
 	return nil
@@ -215,21 +233,20 @@ var identifyResponse = func() string {
 	return string(b)
 }()
 
-// readBody reads a command's 4-byte size and skips that many bytes: what
+// skipBody reads a command's 4-byte size and skips that many bytes: what
 // is published is neither checked nor kept.
-func (c *nullConn) readBody() (int, error) {
+func (c *nullConn) skipBody() error {
 	var size [4]byte
 	if _, err := io.ReadFull(c.r, size[:]); err != nil {
-		return 0, err
+		return err
 	}
-	n := int(binary.BigEndian.Uint32(size[:]))
-	_, err := c.r.Discard(n)
-	return n, err
+	_, err := c.r.Discard(int(binary.BigEndian.Uint32(size[:])))
+	return err
 }
 
-// respond writes one frame, flushing unless more commands are already
-// buffered (a client that pipelines gets its answers in one write).
-func (c *nullConn) respond(frameType int, data string) error {
+// respond buffers one frame; serve flushes it before it waits for input.
+// A write error stays in w and comes back from the flush.
+func (c *nullConn) respond(frameType int, data string) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var hdr [8]byte
@@ -237,9 +254,18 @@ func (c *nullConn) respond(frameType int, data string) error {
 	binary.BigEndian.PutUint32(hdr[4:], uint32(frameType))
 	c.w.Write(hdr[:])
 	c.w.WriteString(data)
-	if c.r.Buffered() > 0 {
+	c.unflushed = true
+}
+
+// flushResponses flushes w if a response waits in it; messages the sender
+// buffered alone are left for the sender to flush when it must wait.
+func (c *nullConn) flushResponses() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.unflushed {
 		return nil
 	}
+	c.unflushed = false
 	return c.w.Flush()
 }
 
@@ -264,12 +290,12 @@ func (c *nullConn) finished() {
 
 // startClose answers CLS as nsqd does. closing is set under wmu, so no
 // message is written after CLOSE_WAIT: go-nsq would not read it.
-func (c *nullConn) startClose() error {
+func (c *nullConn) startClose() {
 	c.wmu.Lock()
 	c.closing = true
 	c.wmu.Unlock()
 	c.stop()
-	return c.respond(frameResponse, "CLOSE_WAIT")
+	c.respond(frameResponse, "CLOSE_WAIT")
 }
 
 // stop ends the sender.
@@ -348,6 +374,7 @@ func (c *nullConn) write(n int64) (int64, error) {
 func (c *nullConn) flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.unflushed = false
 	return c.w.Flush()
 }
 
