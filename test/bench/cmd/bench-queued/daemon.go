@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,10 +34,10 @@ type daemon struct {
 	exitState error         // cmd.Wait's result; read only after exited closes
 }
 
-// startDaemon runs bin on fresh loopback ports over dataDir and returns once
+// startDaemon runs c on fresh loopback ports over dataDir and returns once
 // it answers on both ports. Output is appended to logPath, so a restart on
 // the same data keeps the whole story in one file.
-func startDaemon(bin, dataDir, logPath string, extra ...string) (*daemon, error) {
+func startDaemon(c contender, dataDir, logPath string, extra ...string) (*daemon, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -52,9 +53,9 @@ func startDaemon(bin, dataDir, logPath string, extra ...string) (*daemon, error)
 		logPath:  logPath,
 		exited:   make(chan struct{}),
 	}
-	args := append([]string{"--tcp-address=" + d.tcpAddr, "--http-address=" + d.httpAddr,
-		"--data-path=" + dataDir}, extra...)
-	d.cmd = exec.Command(bin, args...)
+	args := append(slices.Clone(c.lead), "--tcp-address="+d.tcpAddr, "--http-address="+d.httpAddr,
+		"--data-path="+dataDir)
+	d.cmd = exec.Command(c.bin, append(args, extra...)...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	// If the benchmark itself dies, take the daemon with it rather than leave
 	// it holding ports and disk.

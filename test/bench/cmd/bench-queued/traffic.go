@@ -21,6 +21,9 @@ const (
 	// stallLimit ends a drain that stops making progress, so a daemon that
 	// loses messages fails the run instead of hanging it.
 	stallLimit = 15 * time.Second
+	// slowStop is far more than consumers need to stop when the server
+	// answers CLS; go-nsq gives up waiting for CLOSE_WAIT after 30 s.
+	slowStop = 5 * time.Second
 )
 
 // filler is every body's tail after its 8-byte index, so a consumer can tell
@@ -169,8 +172,14 @@ func drain(addr string, want, conns, maxInFlight int) (time.Duration, error) {
 		return 0, err
 	}
 	elapsed := time.Since(start)
+	stopping := time.Now()
 	stopConsumers(cs)
 	cs = nil
+	if d := time.Since(stopping); d > slowStop {
+		// Not in the figure, but it makes runs slow and hints at a server
+		// that did not answer CLS.
+		fmt.Fprintf(os.Stderr, "bench-queued: warning: consumers of %s took %v to stop\n", addr, d.Round(time.Millisecond))
+	}
 	return elapsed, t.check()
 }
 

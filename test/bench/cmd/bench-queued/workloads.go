@@ -20,18 +20,6 @@ const (
 	rssReads    = 5
 )
 
-// durableFlags make every message go to disk and be fsynced before its PUB
-// is acknowledged.
-var durableFlags = []string{"--mem-queue-size=0", "--sync-every=1"}
-
-// config is what every workload takes from the command line.
-type config struct {
-	messages int
-	duration time.Duration
-	idle     time.Duration
-	dir      string
-}
-
 // sandbox is one workload's fresh temporary directory: the daemon's data
 // directory and its log, removed whole afterwards.
 type sandbox string
@@ -48,19 +36,19 @@ func newSandbox(base string) (sandbox, error) {
 	return sandbox(dir), nil
 }
 
-func (s sandbox) start(bin string, extra ...string) (*daemon, error) {
-	return startDaemon(bin, filepath.Join(string(s), "data"), filepath.Join(string(s), "daemon.log"), extra...)
+func (s sandbox) start(c contender, extra ...string) (*daemon, error) {
+	return startDaemon(c, filepath.Join(string(s), "data"), filepath.Join(string(s), "daemon.log"), extra...)
 }
 
-// withDaemon starts bin in a fresh sandbox, runs work against it, then kills
+// withDaemon starts c in a fresh sandbox, runs work against it, then kills
 // it and removes the sandbox; a daemon that died during work fails the run.
-func withDaemon(cfg config, bin string, flags []string, work func(sandbox, *daemon) error) error {
+func withDaemon(cfg config, c contender, flags []string, work func(sandbox, *daemon) error) error {
 	sb, err := newSandbox(cfg.dir)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(string(sb))
-	d, err := sb.start(bin, flags...)
+	d, err := sb.start(c, flags...)
 	if err != nil {
 		return err
 	}
@@ -74,8 +62,8 @@ type pubSubResult struct{ pub, sub time.Duration }
 // runPubSub publishes cfg.messages with MPUB, then drains them all from one
 // channel. The channel exists before the first PUB so every message is
 // delivered to it rather than held in the topic.
-func runPubSub(cfg config, bin string) (res pubSubResult, err error) {
-	err = withDaemon(cfg, bin, nil, func(_ sandbox, d *daemon) error {
+func runPubSub(cfg config, c contender, flags []string) (res pubSubResult, err error) {
+	err = withDaemon(cfg, c, flags, func(_ sandbox, d *daemon) error {
 		if err := createChannel(d.httpAddr); err != nil {
 			return err
 		}
@@ -149,20 +137,23 @@ type durableResult struct {
 }
 
 // runDurable has writers publishers each PUB one message at a time for
-// cfg.duration against a daemon that fsyncs every message. Then it kills the
-// daemon with SIGKILL, restarts it on the same data and drains the topic:
-// every acknowledged message, and nothing else, must come back, so a
-// daemon cannot earn its figure by acknowledging what it did not store.
-func runDurable(cfg config, bin string) (res durableResult, err error) {
-	err = withDaemon(cfg, bin, durableFlags, func(sb sandbox, d *daemon) error {
+// cfg.duration against a daemon that (with the fsync preset's flags) fsyncs
+// every message. Then it kills the daemon with SIGKILL, restarts it on the
+// same data and drains the topic: every acknowledged message, and nothing
+// else, must come back, so a daemon cannot earn its figure by acknowledging
+// what it did not store. The null server stores nothing by design, so it
+// alone is not read back.
+func runDurable(cfg config, c contender, flags []string) (res durableResult, err error) {
+	err = withDaemon(cfg, c, flags, func(sb sandbox, d *daemon) error {
 		acked, elapsed, err := pubFor(d.tcpAddr, cfg.duration)
-		if err != nil {
+		res = durableResult{acked: acked, elapsed: elapsed}
+		if err != nil || c.name == limitName {
 			return err
 		}
 		if err := d.kill(); err != nil {
 			return err
 		}
-		d2, err := sb.start(bin, durableFlags...)
+		d2, err := sb.start(c, flags...)
 		if err != nil {
 			return fmt.Errorf("restart after SIGKILL: %w", err)
 		}
@@ -170,7 +161,6 @@ func runDurable(cfg config, bin string) (res durableResult, err error) {
 		if derr != nil {
 			derr = fmt.Errorf("reading back %d acknowledged messages after SIGKILL and restart: %w", acked, derr)
 		}
-		res = durableResult{acked: acked, elapsed: elapsed}
 		return errors.Join(derr, d2.kill())
 	})
 	return res, err
@@ -205,8 +195,8 @@ func pubFor(addr string, d time.Duration) (int, time.Duration, error) {
 // runIdle starts a fresh daemon, leaves it idle for cfg.idle so start-up
 // garbage can be collected and the heap settle, then returns the median of
 // rssReads VmRSS reads, in KiB.
-func runIdle(cfg config, bin string) (kib float64, err error) {
-	err = withDaemon(cfg, bin, nil, func(_ sandbox, d *daemon) error {
+func runIdle(cfg config, c contender, flags []string) (kib float64, err error) {
+	err = withDaemon(cfg, c, flags, func(_ sandbox, d *daemon) error {
 		time.Sleep(cfg.idle) // the idle period is what is measured, not a wait for readiness
 		reads := make([]float64, 0, rssReads)
 		for range rssReads {
