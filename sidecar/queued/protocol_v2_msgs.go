@@ -189,6 +189,7 @@ func (p *protocolV2) readMPUB(c *client) ([]*Message, error) {
 		return nil, fatal("E_BAD_BODY", "MPUB invalid message count %d", count)
 	}
 	msgs := make([]*Message, 0, count)
+	alloc := newBatchAllocator()
 	for i := range count {
 		size, err := readLen(c)
 		if err != nil {
@@ -200,11 +201,11 @@ func (p *protocolV2) readMPUB(c *client) ([]*Message, error) {
 		if int64(size) > o.MaxMsgSize {
 			return nil, fatal("E_BAD_MESSAGE", "MPUB message too big %d > %d", size, o.MaxMsgSize)
 		}
-		body := make([]byte, size)
-		if _, err := io.ReadFull(c.Reader, body); err != nil {
+		m := alloc.message(p.d.ids.next(), int(size))
+		if _, err := io.ReadFull(c.Reader, m.Body); err != nil {
 			return nil, protocol.NewFatalClientErr(err, "E_BAD_MESSAGE", "MPUB failed to read message body")
 		}
-		msgs = append(msgs, newMessage(p.d.ids.next(), body))
+		msgs = append(msgs, m)
 	}
 	return msgs, nil
 }
