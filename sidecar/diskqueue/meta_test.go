@@ -168,3 +168,31 @@ func openDescriptors(t testing.TB) int {
 	}
 	return len(entries)
 }
+
+// A queue whose metadata file was never written (its records all went
+// elsewhere) opens on a full disk, where that file cannot be created, and
+// reads and writes as soon as there is room; the metadata follows.
+func TestOpensOnAFullDiskWithoutMetadata(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fs := &fullFS{}
+	o := testOptions()
+	o.fs = fs
+	q := mustOpen(t, dir, o)
+	putN(t, q, 0, 10)
+	q.Close()
+	if err := os.Remove(q.files.meta()); err != nil {
+		t.Fatal(err)
+	}
+	fs.full.Store(true)
+	q = mustOpen(t, dir, o)
+	fs.full.Store(false)
+	putN(t, q, 10, 20)
+	if err := q.sync(); err != nil {
+		t.Fatalf("sync once there is room: %v", err)
+	}
+	expectRecords(t, readAll(t, q), 0, 20)
+	if _, err := os.Stat(q.files.meta()); err != nil {
+		t.Fatalf("the metadata is not saved once there is room: %v", err)
+	}
+}

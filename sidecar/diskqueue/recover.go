@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"syscall"
 )
 
 // recover rebuilds the queue's state from its directory. The metadata says
@@ -76,7 +77,7 @@ func (q *Queue) recover() error {
 	}
 	q.r.pos, q.r.committed = read, read
 	q.depth.Store(depth)
-	return q.sync()
+	return q.saveRecovered()
 }
 
 // scanTail counts the records from "from" to the end of the last segment,
@@ -162,7 +163,21 @@ func (q *Queue) startEmpty(seg int64) error {
 	f.Close() // opened again when first written
 	q.write = position{seg: seg}
 	q.r.pos, q.r.committed = q.write, q.write
-	return q.sync()
+	return q.saveRecovered()
+}
+
+// saveRecovered persists what recovery found. On a full disk, whose
+// metadata file could not be written, the queue opens all the same: what
+// it holds is known, every sync tries again, and a crash meanwhile
+// recounts from the segments, as now. Refusing to open would keep a
+// daemon on a full disk from starting, and its consumers from freeing it.
+func (q *Queue) saveRecovered() error {
+	err := q.sync()
+	if errors.Is(err, syscall.ENOSPC) {
+		q.opts.logf("diskqueue: %s: %v: opened anyway, the metadata is saved at a later sync", q.files.name, err)
+		return nil
+	}
+	return err
 }
 
 func firstAtLeast(nums []int64, n int64) int {
