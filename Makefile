@@ -83,9 +83,10 @@ unit: k8s-bin
 test-gonsq: build
 	QUEUED=$(BIN)/queued hack/gonsq-suite.sh $(GONSQ_ARGS)
 
-## test-interop: our daemons mixed with nsq v1.3.0's binaries, go-nsq and nsqadmin
+## test-interop: our daemons mixed with nsq v1.3.0's binaries, go-nsq and nsqadmin;
+## and the benchmarks' own pieces (the null server, medians)
 test-interop: build upstream
-	cd test/bench && $(GO) test -count=1 ./interop/...
+	cd test/bench && $(GO) test -count=1 ./interop/... ./internal/... ./cmd/bench-queued/
 
 ## lint: go vet and gofmt over every module, and the link check
 # -tags e2e: the end-to-end suite's files are vetted too (they only build

@@ -16,8 +16,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"time"
+
+	"github.com/sidequeue/sidequeue/test/bench/internal/benchstat"
 )
 
 func main() {
@@ -52,7 +53,7 @@ func bench(runs int, cfg config) error {
 				return fmt.Errorf("run %d, default-sync, %s: %w", run, c.name, err)
 			}
 			fmt.Printf("run %d default-sync %-12s %10.0f rec/s  (write %10.0f rec/s in %v, read %10.0f rec/s in %v)\n",
-				run, c.name, res.totalRate(), res.writeRate(), rounded(res.write), res.readRate(), rounded(res.read))
+				run, c.name, res.totalRate(), res.writeRate(), benchstat.Rounded(res.write), res.readRate(), benchstat.Rounded(res.read))
 			defSync[c.name] = append(defSync[c.name], res.totalRate())
 		}
 		for _, c := range order {
@@ -61,7 +62,7 @@ func bench(runs int, cfg config) error {
 				return fmt.Errorf("run %d, durable, %s: %w", run, c.name, err)
 			}
 			fmt.Printf("run %d durable      %-12s %10.0f puts/s (%d acknowledged in %v)\n",
-				run, c.name, res.putRate(), res.acked, rounded(res.elapsed))
+				run, c.name, res.putRate(), res.acked, benchstat.Rounded(res.elapsed))
 			durable[c.name] = append(durable[c.name], res.putRate())
 		}
 	}
@@ -82,23 +83,12 @@ func roundOrder(run int) [2]contender {
 func report(defSync, durable figures) {
 	ours, theirs := contenders[0].name, contenders[1].name
 	for _, name := range []string{ours, theirs} {
-		fmt.Printf("median default-sync %-12s %10.0f rec/s\n", name, median(defSync[name]))
+		fmt.Printf("median default-sync %-12s %10.0f rec/s\n", name, benchstat.Median(defSync[name]))
 	}
 	for _, name := range []string{ours, theirs} {
-		fmt.Printf("median durable      %-12s %10.0f puts/s\n", name, median(durable[name]))
+		fmt.Printf("median durable      %-12s %10.0f puts/s\n", name, benchstat.Median(durable[name]))
 	}
 	fmt.Printf("diskqueue ours/go-diskqueue: durable %.2f, default-sync %.2f\n",
-		median(durable[ours])/median(durable[theirs]),
-		median(defSync[ours])/median(defSync[theirs]))
+		benchstat.Median(durable[ours])/benchstat.Median(durable[theirs]),
+		benchstat.Median(defSync[ours])/benchstat.Median(defSync[theirs]))
 }
-
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	mid := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[mid]
-	}
-	return (s[mid-1] + s[mid]) / 2
-}
-
-func rounded(d time.Duration) time.Duration { return d.Round(time.Millisecond) }

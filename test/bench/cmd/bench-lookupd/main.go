@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sidequeue/sidequeue/internal/lookupwire"
+	"github.com/sidequeue/sidequeue/test/bench/internal/benchstat"
 )
 
 var (
@@ -51,7 +51,7 @@ func main() {
 		u = append(u, theirs.load())
 		fmt.Printf("run %d: ours %.0f req/s, upstream %.0f req/s\n", i+1, o[i], u[i])
 	}
-	mo, mu := median(o), median(u)
+	mo, mu := benchstat.Median(o), benchstat.Median(u)
 	fmt.Printf("median: ours %.0f req/s, upstream %.0f req/s\n", mo, mu)
 	fmt.Printf("lookupd ours/upstream: %.2f\n", mo/mu)
 }
@@ -157,12 +157,6 @@ func (d *daemon) load() float64 {
 	}
 	wg.Wait()
 	return float64(n.Load()) / duration.Seconds()
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func init() { log.SetOutput(os.Stderr) }

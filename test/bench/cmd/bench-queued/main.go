@@ -30,6 +30,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/sidequeue/sidequeue/test/bench/internal/benchstat"
 )
 
 // contender is a daemon binary under a display name; lead comes before the
@@ -180,9 +182,9 @@ func measurePubSub(run int, p preset, c contender, flags []string, cfg config, f
 	}
 	pub, sub := rate(cfg.messages, r.pub), rate(cfg.messages, r.sub)
 	fmt.Printf("run %d %-14s %-6s %10.0f msgs/s (%d acknowledged in %v)\n",
-		run, p.name+" pub", c.name, pub, cfg.messages, rounded(r.pub))
+		run, p.name+" pub", c.name, pub, cfg.messages, benchstat.Rounded(r.pub))
 	fmt.Printf("run %d %-14s %-6s %10.0f msgs/s (%d delivered once each in %v)\n",
-		run, p.name+" sub", c.name, sub, cfg.messages, rounded(r.sub))
+		run, p.name+" sub", c.name, sub, cfg.messages, benchstat.Rounded(r.sub))
 	figs.add(p.name+" pub", c.name, pub)
 	figs.add(p.name+" sub", c.name, sub)
 	return nil
@@ -199,7 +201,7 @@ func measureSyncPub(run int, p preset, c contender, flags []string, cfg config, 
 		check = "nothing stored, nothing to read back"
 	}
 	fmt.Printf("run %d %-14s %-6s %10.0f msgs/s (%d acknowledged in %v, %s)\n",
-		run, p.name, c.name, v, r.acked, rounded(r.elapsed), check)
+		run, p.name, c.name, v, r.acked, benchstat.Rounded(r.elapsed), check)
 	figs.add(p.name, c.name, v)
 	return nil
 }

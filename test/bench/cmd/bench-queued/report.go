@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/sidequeue/sidequeue/test/bench/internal/benchstat"
 )
 
 // metric is one figure the benchmark reports per contender per run.
@@ -59,7 +60,7 @@ func labelled(label string, ratio float64) string {
 
 // ratio is our median over c's.
 func (f figures) ratio(metric, c string) float64 {
-	return median(f[metric][ours]) / median(f[metric][c])
+	return benchstat.Median(f[metric][ours]) / benchstat.Median(f[metric][c])
 }
 
 // medianLine prints every contender's median of m and the ratios between
@@ -69,7 +70,7 @@ func medianLine(m metric, byContender map[string][]float64) float64 {
 	var parts []string
 	for _, c := range []string{ours, theirs, limitName} {
 		if xs, ok := byContender[c]; ok {
-			med[c] = median(xs)
+			med[c] = benchstat.Median(xs)
 			parts = append(parts, fmt.Sprintf("%s %.1f %s", c, med[c], m.unit))
 		}
 	}
@@ -88,14 +89,3 @@ func medianLine(m metric, byContender map[string][]float64) float64 {
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
-
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	mid := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[mid]
-	}
-	return (s[mid-1] + s[mid]) / 2
-}
-
-func rounded(d time.Duration) time.Duration { return d.Round(time.Millisecond) }

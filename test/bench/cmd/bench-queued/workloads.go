@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidequeue/sidequeue/test/bench/internal/benchstat"
 )
 
 const (
@@ -207,7 +209,7 @@ func runIdle(cfg config, c contender, flags []string) (kib float64, err error) {
 			reads = append(reads, v)
 			time.Sleep(100 * time.Millisecond)
 		}
-		kib = median(reads)
+		kib = benchstat.Median(reads)
 		return nil
 	})
 	return kib, err
