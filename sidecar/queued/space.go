@@ -33,18 +33,17 @@ type spaceGuard struct {
 }
 
 // roomForCopies admits msgs to t's disk queue, or refuses them.
-func (d *Daemon) roomForCopies(t *Topic, msgs []*Message) error {
-	copies := int64(t.channelCount())
-	var size int64
-	for _, m := range msgs {
-		size += diskqueue.RecordSize(1 + 8 + messageHeaderSize + len(m.Body))
-	}
-	need := d.copiesNeeded() + size*(1+copies)
-	g := &d.space
+func (t *Topic) roomForCopies(msgs []*Message) error {
+	size := diskSize(msgs) * int64(1+t.channelCount())
+	return t.d.space.admit(t.d.opts().DataPath, t.d.copiesNeeded()+size, size)
+}
+
+// admit takes size bytes of dataPath's free space if need bytes are free.
+func (g *spaceGuard) admit(dataPath string, need, size int64) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.free-need < spaceMargin || time.Since(g.measured) > spaceRecheck {
-		free, err := freeBytes(d.opts().DataPath)
+		free, err := freeBytes(dataPath)
 		if err != nil {
 			return nil // not measurable here: the disk itself will refuse
 		}
@@ -54,8 +53,17 @@ func (d *Daemon) roomForCopies(t *Topic, msgs []*Message) error {
 		return fmt.Errorf("%w: %d bytes free, and the channels' copies of what the topics hold need %d: consume the channels, or give --data-path more room",
 			syscall.ENOSPC, g.free, need)
 	}
-	g.free -= size * (1 + copies)
+	g.free -= size
 	return nil
+}
+
+// diskSize is what msgs take in a disk queue.
+func diskSize(msgs []*Message) int64 {
+	var size int64
+	for _, m := range msgs {
+		size += diskqueue.RecordSize(1 + 8 + messageHeaderSize + len(m.Body))
+	}
+	return size
 }
 
 // copiesNeeded is the space every channel's copy of its topic's unread

@@ -64,7 +64,7 @@ func (d *Daemon) pushStatsd(prev statsdPrevious) statsdPrevious {
 		p.memory(ms, prev.gcRuns)
 		next.gcRuns = ms.GCTotalRuns
 	}
-	d.sendSpread(conn, p.packets(), o.StatsdInterval-time.Second)
+	sendSpread(conn, p.packets(), o.StatsdInterval-time.Second, d.shell.Done(), d.log.Logf)
 	return next
 }
 
@@ -72,21 +72,21 @@ func (d *Daemon) pushStatsd(prev statsdPrevious) statsdPrevious {
 // so that a statsd daemon receiving from many nodes gets no burst from
 // each; with no time to spread over (an interval of a second or less), or
 // once the daemon exits, the rest go at once.
-func (d *Daemon) sendSpread(conn net.Conn, packets [][]byte, over time.Duration) {
+func sendSpread(conn net.Conn, packets [][]byte, over time.Duration, done <-chan struct{}, logf func(level, format string, args ...any)) {
 	var gap time.Duration
 	if over > 0 && len(packets) > 0 {
 		gap = over / time.Duration(len(packets))
 	}
 	for i, pkt := range packets {
 		if _, err := conn.Write(pkt); err != nil {
-			d.log.Logf("DEBUG", "STATSD: write to %s: %v", conn.RemoteAddr(), err)
+			logf("DEBUG", "STATSD: write to %s: %v", conn.RemoteAddr(), err)
 		}
 		if gap == 0 || i == len(packets)-1 {
 			continue
 		}
 		select {
 		case <-time.After(gap):
-		case <-d.shell.Done():
+		case <-done:
 			gap = 0
 		}
 	}

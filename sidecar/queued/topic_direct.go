@@ -1,10 +1,6 @@
 package queued
 
-import (
-	"errors"
-
-	"github.com/sidequeue/sidequeue/sidecar/diskqueue"
-)
+import "errors"
 
 // A publish normally waits in the topic's queue until its pump copies it
 // to every channel: a hand-off between goroutines per message and, with
@@ -59,10 +55,7 @@ func (t *Topic) putDirect(ms []*Message) (bool, error) {
 // channelsHaveRoom reports whether every channel would now store ms
 // without refusing; channelsMu is held.
 func (t *Topic) channelsHaveRoom(ms []*Message) bool {
-	var size int64
-	for _, m := range ms {
-		size += diskqueue.RecordSize(1 + 8 + messageHeaderSize + len(m.Body))
-	}
+	size := diskSize(ms)
 	for _, c := range t.channels {
 		if c.mem.allowed() && int64(cap(c.mem.ch)-len(c.mem.ch)) >= int64(len(ms)) {
 			continue

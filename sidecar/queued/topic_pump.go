@@ -17,7 +17,7 @@ func (t *Topic) PutMessages(ms []*Message) error {
 	// Before exitMu: the check reads every topic, and Exit closes topics
 	// holding the daemon's topic lock.
 	if !t.ephemeral && cap(t.mem.ch)-len(t.mem.ch) < len(ms) {
-		if err := t.d.roomForCopies(t, ms); err != nil {
+		if err := t.roomForCopies(ms); err != nil {
 			t.d.healthState.report(t, err)
 			return err
 		}
