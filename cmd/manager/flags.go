@@ -95,9 +95,11 @@ func defineFlags(c *config) *flag.FlagSet {
 
 // logDefaults are the log options before zap's flags: readable text for a
 // person at a terminal, JSON (what log collectors parse) otherwise, as in
-// a cluster. --zap-encoder and the other --zap-* flags override them.
+// a cluster; an error is one line, without a stack trace (the error says
+// what failed; --zap-stacktrace-level=error brings traces back). The
+// --zap-* flags override them.
 func logDefaults(terminal bool) zap.Options {
-	o := zap.Options{}
+	o := zap.Options{StacktraceLevel: zapcore.PanicLevel}
 	if terminal {
 		// NewEncoder, not Encoder (zap.ConsoleEncoder): --zap-encoder
 		// sets NewEncoder, and a set Encoder would win over it.

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sidequeue/sidequeue/internal/testutil"
 )
@@ -67,5 +71,27 @@ func TestMaxConcurrentReconciles(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"--max-concurrent-reconciles=0"}); err == nil || !strings.Contains(err.Error(), "--max-concurrent-reconciles=0") {
 		t.Fatalf("=0: %v, want refused naming the flag", err)
+	}
+}
+
+// A reconcile error is one log line, as an operator reads it; the flag
+// brings stack traces back for whoever debugs.
+func TestErrorLinesCarryNoStackTrace(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		trace bool
+	}{{nil, false}, {[]string{"--zap-stacktrace-level=error"}, true}} {
+		o := logDefaults(false)
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		o.BindFlags(fs)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		o.DestWriter = &out
+		zap.New(zap.UseFlagOptions(&o)).Error(errors.New("boom"), "Reconciler error")
+		if got := strings.Contains(out.String(), `"stacktrace"`); got != c.trace {
+			t.Errorf("%v: stack trace in %q: %v, want %v", c.args, out.String(), got, c.trace)
+		}
 	}
 }
