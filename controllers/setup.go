@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
 	"github.com/sidequeue/sidequeue/controllers/nsqapi"
@@ -88,6 +89,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		DrainJobDeadline: o.DrainJobDeadline, RetryBackoff: o.DrainRetryBackoff,
 		Recorder: mgr.GetEventRecorder("backlog-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("backlog controller: %w", err)
+	}
+	if err := metrics.Registry.Register(NewBacklogMetrics(mgr.GetClient())); err != nil {
+		return fmt.Errorf("backlog metrics: %w", err)
 	}
 	return nil
 }

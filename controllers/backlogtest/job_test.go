@@ -2,6 +2,7 @@ package backlogtest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -127,6 +129,33 @@ func TestKubectlGetBacklogs(t *testing.T) {
 			t.Errorf("kubectl output lacks %q", want)
 		}
 	}
+	if got := backlogGauges(t, ns); got != "Attached=1 Draining=1 Failed=1 Fencing=1 Lost=1" {
+		t.Errorf("sidequeue_backlogs for %s: %s, want one in each phase", ns, got)
+	}
+}
+
+// backlogGauges is what the manager's /metrics says of ns's Backlogs,
+// sidequeue_backlogs by phase, as "Phase=N" in phase order.
+func backlogGauges(t *testing.T, ns string) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(controllers.NewBacklogMetrics(k8s))
+	families, err := reg.Gather()
+	must(t, err)
+	var got []string
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if f.GetName() == "sidequeue_backlogs" && labels["namespace"] == ns {
+				got = append(got, fmt.Sprintf("%s=%g", labels["phase"], m.GetGauge().GetValue()))
+			}
+		}
+	}
+	slices.Sort(got)
+	return strings.Join(got, " ")
 }
 
 // While the drain Job runs, DEPTH is what its daemon still holds, asked
