@@ -116,6 +116,13 @@ func (r *BacklogReconciler) retryDrain(ctx context.Context, h *handoff, job *bat
 			job.Name, failed.Reason, failed.Message, wait.Round(time.Second))
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
+	if b.Status.Phase != v1alpha1.BacklogFailed {
+		// Seen only once its backoff was over (the operator was busy or
+		// down): the phase goes from Draining to Draining, which records
+		// nothing, so the failure is told here.
+		record(r.Recorder, b, nil, corev1.EventTypeWarning, string(v1alpha1.BacklogFailed), "Handoff",
+			"drain Job %s failed (%s: %s); the claim is kept and another Job starts now", job.Name, failed.Reason, failed.Message)
+	}
 	return ctrl.Result{}, r.startDrain(ctx, h)
 }
 

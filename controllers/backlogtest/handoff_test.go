@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "github.com/sidequeue/sidequeue/api/v1alpha1"
+	"github.com/sidequeue/sidequeue/controllers"
 )
 
 // An injected pod's claim gets a Backlog as a second owner as soon as it
@@ -188,7 +190,13 @@ func TestSkipHandoff(t *testing.T) {
 // kept meanwhile.
 func TestFailedJobRetried(t *testing.T) {
 	t.Parallel()
-	ns, pod := attachedPublisher(t)
+	// A backoff long enough to see Failed on a loaded machine: an operator
+	// that first sees the failure after the backoff starts the next Job at
+	// once.
+	ns := namespace(t)
+	startOperator(t, ns, func(r *controllers.BacklogReconciler) { r.RetryBackoff = 5 * time.Second })
+	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
+	inPhase(t, pod, v1alpha1.BacklogAttached)
 	stopPod(t, pod, summary(false, 5))
 	inPhase(t, pod, v1alpha1.BacklogDraining)
 
@@ -207,6 +215,24 @@ func TestFailedJobRetried(t *testing.T) {
 	if b.Status.Attempts != 2 || b.Status.Job != v1alpha1.ClaimName(pod.Name)+"-drain-2" {
 		t.Errorf("retry status %+v", b.Status)
 	}
+}
+
+// A failed drain Job first seen once its backoff is over goes straight to
+// the next Job, and the failure is still told, as a warning event.
+func TestFailureSeenLateIsStillTold(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	startOperator(t, ns, func(r *controllers.BacklogReconciler) { r.RetryBackoff = time.Millisecond })
+	pod := publisher(t, ns, "pub", node(t, ns+"-n1").Name)
+	inPhase(t, pod, v1alpha1.BacklogAttached)
+	stopPod(t, pod, summary(false, 5))
+	b := inPhase(t, pod, v1alpha1.BacklogDraining)
+	js := jobs(t, ns)
+	finishJob(t, &js[0], false)
+	within(t, "a second drain job", func() bool { return len(jobs(t, ns)) == 2 })
+	within(t, "a warning that the first failed", func() bool {
+		return hasEvent(t, b, string(v1alpha1.BacklogFailed), "drain Job "+js[0].Name+" failed")
+	})
 }
 
 // A pod that began terminating, and finished, while the operator was down
