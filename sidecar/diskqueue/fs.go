@@ -33,8 +33,14 @@ func (osFS) OpenFile(name string, flag int, perm os.FileMode) (file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return osFile{f}, nil
 }
+
+// osFile is an *os.File whose Sync makes its data durable with as little
+// else as that needs (datasync).
+type osFile struct{ *os.File }
+
+func (f osFile) Sync() error { return datasync(f.File) }
 
 func (osFS) Remove(name string) error             { return os.Remove(name) }
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
