@@ -32,9 +32,10 @@ type spaceGuard struct {
 	free     int64 // measured, less what publishes and their copies took since
 }
 
-// roomForCopies admits msgs to t's disk queue, or refuses them.
-func (t *Topic) roomForCopies(msgs []*Message) error {
-	size := diskSize(msgs) * int64(1+t.channelCount())
+// roomForCopies admits a publish of size bytes on disk (diskSize) to t's
+// disk queue, or refuses it.
+func (t *Topic) roomForCopies(size int64) error {
+	size *= int64(1 + t.channelCount())
 	return t.d.space.admit(t.d.opts().DataPath, t.d.copiesNeeded()+size, size)
 }
 

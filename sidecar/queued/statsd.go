@@ -176,7 +176,7 @@ func (p *statsdPackets) memory(ms memStats, prevGCRuns uint32) {
 	p.gauge("mem.gc_pause_usec_99", int64(ms.GCPauseUsec99))
 	p.gauge("mem.gc_pause_usec_95", int64(ms.GCPauseUsec95))
 	p.gauge("mem.next_gc_bytes", int64(ms.NextGCBytes))
-	p.line("mem.gc_runs", int64(ms.GCTotalRuns-prevGCRuns), "c")
+	p.counter("mem.gc_runs", uint64(ms.GCTotalRuns-prevGCRuns))
 }
 
 // expandStatsdPrefix is --statsd-prefix as nsqd uses it: %s becomes the

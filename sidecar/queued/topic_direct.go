@@ -17,9 +17,9 @@ import "errors"
 // a channel written before it keeps its copy: a retried publish may then
 // reach that channel twice, which at-least-once delivery allows.
 
-// putDirect gives every channel its copy of ms; false if the topic must
-// queue them instead.
-func (t *Topic) putDirect(ms []*Message) (bool, error) {
+// putDirect gives every channel its copy of ms, of size bytes on disk;
+// false if the topic must queue them instead.
+func (t *Topic) putDirect(ms []*Message, size int64) (bool, error) {
 	if t.ephemeral || !t.started.Load() || t.paused.Load() || t.d.healthState.failingAny.Load() {
 		return false, nil
 	}
@@ -30,7 +30,7 @@ func (t *Topic) putDirect(ms []*Message) (bool, error) {
 	}
 	t.channelsMu.RLock()
 	defer t.channelsMu.RUnlock()
-	if len(t.channels) == 0 || !t.channelsHaveRoom(ms) {
+	if len(t.channels) == 0 || !t.channelsHaveRoom(len(ms), size) {
 		return false, nil
 	}
 	copyMsgs := false
@@ -52,12 +52,11 @@ func (t *Topic) putDirect(ms []*Message) (bool, error) {
 	return true, nil
 }
 
-// channelsHaveRoom reports whether every channel would now store ms
-// without refusing; channelsMu is held.
-func (t *Topic) channelsHaveRoom(ms []*Message) bool {
-	size := diskSize(ms)
+// channelsHaveRoom reports whether every channel would now store n
+// messages of size bytes on disk without refusing; channelsMu is held.
+func (t *Topic) channelsHaveRoom(n int, size int64) bool {
 	for _, c := range t.channels {
-		if c.mem.allowed() && int64(cap(c.mem.ch)-len(c.mem.ch)) >= int64(len(ms)) {
+		if c.mem.allowed() && cap(c.mem.ch)-len(c.mem.ch) >= n {
 			continue
 		}
 		if !c.backend.HasRoom(size) {

@@ -14,15 +14,16 @@ func (t *Topic) PutMessage(m *Message) error { return t.PutMessages([]*Message{m
 // rest to disk in one write. On an error some of the batch may be stored,
 // as with nsqd.
 func (t *Topic) PutMessages(ms []*Message) error {
+	size := diskSize(ms)
 	// Before exitMu: the check reads every topic, and Exit closes topics
 	// holding the daemon's topic lock.
 	if !t.ephemeral && cap(t.mem.ch)-len(t.mem.ch) < len(ms) {
-		if err := t.roomForCopies(ms); err != nil {
+		if err := t.roomForCopies(size); err != nil {
 			t.d.healthState.report(t, err)
 			return err
 		}
 	}
-	if direct, err := t.putDirect(ms); direct {
+	if direct, err := t.putDirect(ms, size); direct {
 		return err
 	}
 	t.exitMu.RLock()
