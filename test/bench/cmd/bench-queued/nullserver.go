@@ -30,15 +30,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
 )
 
 // nullServerArg, as the first argument, makes this binary the null server.
 const nullServerArg = "null-server"
 
 const (
-	frameResponse = 0
-	frameError    = 1
-	frameMessage  = 2
 	// msgHeader is a message frame's bytes before the body: size, frame
 	// type, timestamp, attempts and the 16-byte ID.
 	msgHeader = 4 + 4 + 8 + 2 + 16
@@ -147,7 +146,7 @@ func (s *nullServer) serve(conn net.Conn) {
 	defer conn.Close()
 	defer c.stop()
 	magic := make([]byte, 4)
-	if _, err := io.ReadFull(c.r, magic); err != nil || string(magic) != "  V2" {
+	if _, err := io.ReadFull(c.r, magic); err != nil || string(magic) != protocol.MagicV2 {
 		return
 	}
 	for {
@@ -173,7 +172,7 @@ func (s *nullServer) serve(conn net.Conn) {
 func (s *nullServer) messageTemplate() []byte {
 	f := make([]byte, msgHeader+msgSize)
 	binary.BigEndian.PutUint32(f[0:], uint32(len(f)-4))
-	binary.BigEndian.PutUint32(f[4:], frameMessage)
+	binary.BigEndian.PutUint32(f[4:], uint32(protocol.FrameTypeMessage))
 	binary.BigEndian.PutUint64(f[8:], uint64(s.started))
 	binary.BigEndian.PutUint16(f[16:], 1) // attempts
 	copy(f[msgHeader+8:], filler)
@@ -192,15 +191,15 @@ func (c *nullConn) command() error {
 		if err := c.skipBody(); err != nil {
 			return err
 		}
-		c.respond(frameResponse, "OK")
+		c.respond(protocol.FrameTypeResponse, "OK")
 	case "IDENTIFY":
 		if err := c.skipBody(); err != nil {
 			return err
 		}
-		c.respond(frameResponse, identifyResponse)
+		c.respond(protocol.FrameTypeResponse, identifyResponse)
 	case "SUB":
 		go c.sendMessages()
-		c.respond(frameResponse, "OK")
+		c.respond(protocol.FrameTypeResponse, "OK")
 	case "RDY":
 		return c.setRDY(arg)
 	case "FIN", "REQ":
@@ -211,7 +210,7 @@ func (c *nullConn) command() error {
 		c.startClose()
 	case "NOP", "TOUCH":
 	default:
-		c.respond(frameError, "E_INVALID invalid command "+string(name))
+		c.respond(protocol.FrameTypeError, "E_INVALID invalid command "+string(name))
 		c.flushResponses()
 		return fmt.Errorf("unexpected command %q", name)
 	}
@@ -246,14 +245,10 @@ func (c *nullConn) skipBody() error {
 
 // respond buffers one frame; serve flushes it before it waits for input.
 // A write error stays in w and comes back from the flush.
-func (c *nullConn) respond(frameType int, data string) {
+func (c *nullConn) respond(frameType int32, data string) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	var hdr [8]byte
-	binary.BigEndian.PutUint32(hdr[0:], uint32(4+len(data)))
-	binary.BigEndian.PutUint32(hdr[4:], uint32(frameType))
-	c.w.Write(hdr[:])
-	c.w.WriteString(data)
+	protocol.WriteFrame(c.w, frameType, []byte(data))
 	c.unflushed = true
 }
 
@@ -295,7 +290,7 @@ func (c *nullConn) startClose() {
 	c.closing = true
 	c.wmu.Unlock()
 	c.stop()
-	c.respond(frameResponse, "CLOSE_WAIT")
+	c.respond(protocol.FrameTypeResponse, "CLOSE_WAIT")
 }
 
 // stop ends the sender.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidequeue/sidequeue/internal/protocol"
 )
 
 // startNull serves a null server for messages on a loopback port.
@@ -89,7 +91,7 @@ func readFrame(r io.Reader) (string, error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return "", err
 	}
-	if ft := binary.BigEndian.Uint32(hdr[4:]); ft != frameResponse {
+	if ft := binary.BigEndian.Uint32(hdr[4:]); ft != uint32(protocol.FrameTypeResponse) {
 		return "", fmt.Errorf("frame type %d, not a response", ft)
 	}
 	data := make([]byte, binary.BigEndian.Uint32(hdr[:4])-4)
