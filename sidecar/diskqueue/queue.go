@@ -22,8 +22,9 @@ type Queue struct {
 
 	syncMu    sync.Mutex
 	syncedSeq uint64 // every write up to this sequence number is fsynced
-	persisted meta   // what the metadata file says
-	oldest    int64  // the lowest segment number that may still exist on disk
+	gather    gatherer
+	persisted meta  // what the metadata file says
+	oldest    int64 // the lowest segment number that may still exist on disk
 
 	rmu sync.Mutex
 	r   reader
@@ -78,6 +79,7 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 		meta:      metaStore{files: files{dir: dir, name: name}},
 		dataReady: make(chan struct{}, 1),
 		syncNow:   make(chan struct{}, 1),
+		gather:    newGatherer(),
 		exit:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}

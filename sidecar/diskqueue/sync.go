@@ -90,22 +90,27 @@ func (q *Queue) sync() error {
 
 // syncUpTo is the durable Put's group commit: it returns once write seq is
 // fsynced. One caller at a time fsyncs, covering every write made before it
-// started; the callers that queued behind it find their writes covered.
+// started (gathered: gather.go); the callers that queued behind it find
+// their writes covered.
 func (q *Queue) syncUpTo(seq uint64) error {
+	defer q.gather.join()()
 	q.syncMu.Lock()
 	defer q.syncMu.Unlock()
 	if q.syncedSeq >= seq {
 		return nil
 	}
+	q.gather.gather()
 	q.mu.Lock()
 	upTo, f, failed := q.writeSeq, q.wfile, q.failed
 	q.mu.Unlock()
 	if failed != nil {
 		return failed
 	}
+	start := time.Now()
 	if err := q.fsync(f); err != nil {
 		return err
 	}
+	q.gather.synced(time.Since(start))
 	q.syncedSeq = upTo
 	return nil
 }
