@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -58,8 +59,13 @@ func Apply(fs *flag.FlagSet, path string, keys map[string]string) (unknown []str
 }
 
 // set gives a flag a config value: a list sets a repeatable flag once per
-// element; anything else is set from its text.
+// element; an integer for a duration is milliseconds, as nsqd's options
+// package reads it (msg_timeout = 60000 is a minute); anything else is set
+// from its text.
 func set(fs *flag.FlagSet, name string, v any) error {
+	if ms, ok := v.(int64); ok && isDuration(fs.Lookup(name)) {
+		return fs.Set(name, (time.Duration(ms) * time.Millisecond).String())
+	}
 	if list, ok := v.([]any); ok {
 		for _, item := range list {
 			if err := fs.Set(name, fmt.Sprint(item)); err != nil {
@@ -69,4 +75,13 @@ func set(fs *flag.FlagSet, name string, v any) error {
 		return nil
 	}
 	return fs.Set(name, fmt.Sprint(v))
+}
+
+func isDuration(f *flag.Flag) bool {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = g.Get().(time.Duration)
+	return ok
 }

@@ -63,3 +63,20 @@ func TestApplyNamesTheBadKey(t *testing.T) {
 		t.Fatalf("error %v does not name the key", err)
 	}
 }
+
+// nsqd reads an integer for a duration as milliseconds: a file written for
+// it means the same here.
+func TestIntegerDurationIsMilliseconds(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "nsqd.cfg")
+	os.WriteFile(path, []byte("msg_timeout = 90000\nsync_timeout = 250\n"), 0o600)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	timeout := fs.Duration("msg-timeout", time.Minute, "")
+	syncTimeout := fs.Duration("sync-timeout", 2*time.Second, "")
+	if _, err := Apply(fs, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if *timeout != 90*time.Second || *syncTimeout != 250*time.Millisecond {
+		t.Fatalf("msg_timeout %v, sync_timeout %v; want 1m30s and 250ms", *timeout, *syncTimeout)
+	}
+}
