@@ -39,7 +39,7 @@ func (c *Channel) taken(fromDisk bool) {
 func (c *Channel) StartInFlight(m *Message, clientID int64, timeout time.Duration) error {
 	now := time.Now()
 	m.clientID = clientID
-	m.deliveryTS = now
+	m.deliveredAt = now.UnixNano()
 	m.pri = now.Add(timeout).UnixNano()
 	c.inFlightMu.Lock()
 	defer c.inFlightMu.Unlock()
@@ -120,11 +120,8 @@ func (c *Channel) TouchMessage(clientID int64, id MessageID, timeout time.Durati
 	if m.clientID != clientID {
 		return errNotYourMsg
 	}
-	deadline := time.Now().Add(timeout)
-	if limit := m.deliveryTS.Add(c.d.opts().MaxMsgTimeout); deadline.After(limit) {
-		deadline = limit
-	}
-	m.pri = deadline.UnixNano()
+	deadline := time.Now().Add(timeout).UnixNano()
+	m.pri = min(deadline, m.deliveredAt+int64(c.d.opts().MaxMsgTimeout))
 	c.inFlightPQ.fix(m)
 	return nil
 }

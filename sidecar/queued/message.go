@@ -25,10 +25,10 @@ type Message struct {
 	Attempts  uint16
 
 	// Bookkeeping while in flight or deferred, guarded by the channel.
-	clientID   int64
-	deliveryTS time.Time
-	pri        int64 // deadline (in flight) or due time (deferred), Unix nanoseconds
-	index      int   // position in its priority queue
+	clientID    int64
+	deliveredAt int64 // Unix nanoseconds (a time.Time would cost 16 bytes and a pointer more)
+	pri         int64 // deadline (in flight) or due time (deferred), Unix nanoseconds
+	index       int   // position in its priority queue
 
 	deferUntil int64  // set by DPUB: when the message becomes deliverable
 	diskSeq    uint64 // in the channel's ledger: read from disk, not yet done
