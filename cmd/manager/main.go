@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -106,12 +107,26 @@ func main() {
 	log.Info("stopped: received SIGINT or SIGTERM")
 }
 
-// validateQueuedFlags is queued's own parser, so that the webhook refuses
-// a pod whose sidecar would not start.
+// validateQueuedFlags is queued's own parser and checks, so that the
+// webhook refuses a pod whose sidecar would not start, and one whose
+// sidecar would never be ready.
 func validateQueuedFlags(args []string) error {
-	_, _, err := queued.ParseFlags(args)
-	return err
+	o, _, err := queued.ParseFlags(args)
+	if err != nil {
+		return err
+	}
+	if err := o.Check(); err != nil {
+		return err
+	}
+	if o.TLSRequired == queued.TLSRequired {
+		return errTLSRequiredProbes
+	}
+	return nil
 }
+
+var errTLSRequiredProbes = errors.New("--tls-required=true (which --tls-client-auth-policy alone implies) answers plain HTTP with 403, /ping included, " +
+	"and the sidecar's probes call /ping over plain HTTP, so it would never be ready: use --tls-required=tcp-https, " +
+	"which requires TLS of every TCP client and leaves plain HTTP to the probes")
 
 func fail(log interface{ Error(error, string, ...any) }, err error, what string) {
 	log.Error(err, what)

@@ -95,3 +95,28 @@ func TestErrorLinesCarryNoStackTrace(t *testing.T) {
 		}
 	}
 }
+
+// The webhook refuses queued-flags the sidecar would not start with, or
+// would never be ready with, naming the fix; it accepts the TLS a sidecar
+// can run with.
+func TestValidateQueuedFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string // "" when accepted
+	}{
+		{[]string{"--tls-required=tcp-https", "--tls-cert=/c.pem", "--tls-key=/k.pem"}, ""},
+		{[]string{"--tls-cert=/c.pem", "--tls-key=/k.pem"}, ""},
+		{[]string{"--tls-required=true", "--tls-cert=/c.pem", "--tls-key=/k.pem"}, "--tls-required=tcp-https"},
+		{[]string{"--tls-client-auth-policy=require", "--tls-cert=/c.pem", "--tls-key=/k.pem"}, "--tls-required=tcp-https"},
+		{[]string{"--tls-required=tcp-https"}, "--tls-cert and --tls-key"},
+		{[]string{"--sync-every=0"}, "--sync-every"},
+	} {
+		err := validateQueuedFlags(c.args)
+		switch {
+		case c.says == "" && err != nil:
+			t.Errorf("%v refused: %v", c.args, err)
+		case c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says)):
+			t.Errorf("%v: error %v, want one saying %q", c.args, err, c.says)
+		}
+	}
+}

@@ -52,7 +52,7 @@ func queuedArgs(s *settings, lookupAddrs []string, validate func([]string) error
 				"queued rejects the flags injection writes (%v): the manager and the sidecar image %s disagree; use an image of the manager's version", err, s.image)
 		}
 		return nil, refuse(key, ReasonInvalidQueuedFlags,
-			"queued would not start with %s %q: %v: fix or remove that flag (queued takes nsqd's flags)", key, strings.Join(s.queuedFlags, " "), err)
+			"the sidecar would not run with %s %q: %v: fix or remove that flag (queued takes nsqd's flags)", key, strings.Join(s.queuedFlags, " "), err)
 	}
 	return args, nil
 }

@@ -66,7 +66,7 @@ func TestRefusals(t *testing.T) {
 		{name: "unknown annotation", pod: a("sidequeue.io/replicas", "3"),
 			field: "sidequeue.io/replicas", reason: ReasonUnknownAnnotation, says: []string{"use one of", "sidequeue.io/drain-timeout"}},
 		{name: "queued-flags unknown flag", pod: a(v1alpha1.AnnotationQueuedFlags, "--msg-timeout=90s --no-such-flag"),
-			field: v1alpha1.AnnotationQueuedFlags, reason: ReasonInvalidQueuedFlags, says: []string{"queued would not start", "no-such-flag", "fix or remove"}},
+			field: v1alpha1.AnnotationQueuedFlags, reason: ReasonInvalidQueuedFlags, says: []string{"sidecar would not run", "no-such-flag", "fix or remove"}},
 		{name: "queued-flags bad value", pod: a(v1alpha1.AnnotationQueuedFlags, "--msg-timeout=forever"),
 			field: v1alpha1.AnnotationQueuedFlags, reason: ReasonInvalidQueuedFlags, says: []string{"msg-timeout", "forever"}},
 		{name: "queued-flags bad value under memory", pod: a(v1alpha1.AnnotationDurability, "memory", v1alpha1.AnnotationQueuedFlags, "--mem-queue-size=lots"),

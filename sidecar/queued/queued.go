@@ -54,10 +54,7 @@ type Daemon struct {
 // New validates opts, binds the listeners and loads the topics and
 // channels saved in the data path. Main starts serving.
 func New(opts *Options) (*Daemon, error) {
-	if opts.TLSClientAuthPolicy != "" && opts.TLSRequired == TLSNotRequired {
-		opts.TLSRequired = TLSRequired // as nsqd: asking for client certificates means TLS
-	}
-	if err := validateOptions(opts); err != nil {
+	if err := opts.Check(); err != nil {
 		return nil, err
 	}
 	if opts.DrainOnly {
@@ -126,6 +123,17 @@ func (d *Daemon) closeListeners() {
 	if d.httpsListener != nil {
 		d.httpsListener.Close()
 	}
+}
+
+// Check applies what nsqd's options imply (a client-auth policy means TLS
+// is required) and refuses options a daemon cannot run with, reading no
+// file: New calls it, and so does the injection webhook, for a sidecar's
+// flags.
+func (o *Options) Check() error {
+	if o.TLSClientAuthPolicy != "" && o.TLSRequired == TLSNotRequired {
+		o.TLSRequired = TLSRequired // as nsqd: asking for client certificates means TLS
+	}
+	return validateOptions(o)
 }
 
 func validateOptions(o *Options) error {
