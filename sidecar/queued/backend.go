@@ -164,7 +164,7 @@ func (r *backendReader) dropHeld() {
 func putBatch(store func([][]byte) (int, error), msgs []*Message, dueAt func(*Message) int64) (int, error) {
 	size := 0
 	for _, m := range msgs {
-		size += 1 + 8 + messageHeaderSize + len(m.Body)
+		size += maxDiskLen(len(m.Body))
 	}
 	buf := make([]byte, 0, size)
 	records := make([][]byte, len(msgs))

@@ -53,6 +53,10 @@ const (
 	diskDeferred = 1
 )
 
+// maxDiskLen is the most appendDisk writes for a body of n bytes: the kind
+// byte, a due time, the wire form.
+func maxDiskLen(n int) int { return 1 + 8 + messageHeaderSize + n }
+
 func (m *Message) appendDisk(dst []byte, dueAt int64) []byte {
 	if dueAt == 0 {
 		return m.appendWire(append(dst, diskPlain))

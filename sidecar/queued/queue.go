@@ -50,7 +50,7 @@ func (q *queue) openBackend(name string) (backendQueue, error) {
 	o := q.d.opts()
 	dq := diskqueue.NewOptions()
 	dq.MaxBytesPerFile = o.MaxBytesPerFile
-	dq.MaxRecordSize = int(q.d.recordLimit) + messageHeaderSize + 9 // kind byte, due time
+	dq.MaxRecordSize = maxDiskLen(int(q.d.recordLimit))
 	dq.SyncEvery = o.SyncEvery
 	dq.SyncTimeout = o.SyncTimeout
 	dq.MaxDiskBytes = o.MaxDiskBytes

@@ -62,7 +62,7 @@ func (g *spaceGuard) admit(dataPath string, need, size int64) error {
 func diskSize(msgs []*Message) int64 {
 	var size int64
 	for _, m := range msgs {
-		size += diskqueue.RecordSize(1 + 8 + messageHeaderSize + len(m.Body))
+		size += diskqueue.RecordSize(maxDiskLen(len(m.Body)))
 	}
 	return size
 }
